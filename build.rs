@@ -1,0 +1,40 @@
+//! Generates include/b2c.h from src/ffi with cbindgen. The header is committed; CI
+//! regenerates it and fails if `git diff --exit-code include/` shows drift.
+
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    // Before 1.0 the SONAME carries the full version (cargo-c style).
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap();
+    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if target_os == "linux" {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libb2c.so.{version}");
+    }
+
+    let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("cbindgen.toml");
+    let bindings = match cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .generate()
+    {
+        Ok(b) => b,
+        Err(e) => {
+            // A syntax error elsewhere in the crate is reported by rustc; don't mask it.
+            println!("cargo:warning=cbindgen failed: {e}");
+            return;
+        }
+    };
+    let out = crate_dir.join("include/b2c.h");
+    let mut buf = Vec::new();
+    bindings.write(&mut buf);
+    if std::fs::read(&out).ok().as_deref() != Some(&buf[..]) {
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        std::fs::write(&out, &buf).expect("write include/b2c.h");
+    }
+}

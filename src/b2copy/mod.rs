@@ -1,0 +1,9 @@
+//! B2COPY external-CRM integration: ES256 external JWT, token exchange and refresh, and fee
+//! processing with polling. Protocol facts and decisions: `shared/PROTOCOLS.md` §1.
+
+mod client;
+pub mod jwt;
+pub mod wire;
+
+pub use client::{Client, ClientConfig, FeeResult, FeeStatus, Progress, RetryPolicy};
+pub use jwt::{mint_external_token, ExternalTokenParams};

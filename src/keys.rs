@@ -1,0 +1,311 @@
+//! P-256 keys: generation, PEM loading (PKCS#8 and SEC1), public-key derivation.
+//!
+//! Parsing and classification use the pure-Rust `p256`/`pkcs8` crates, which give precise
+//! reasons for a rejected key. The loaded key lives in an AWS-LC `EcdsaKeyPair` (fast ES256,
+//! and AWS-LC cleanses key memory when it frees it); every intermediate copy we make (PEM
+//! text, DER bytes, the `p256::SecretKey`) is zeroized on drop.
+
+use std::fmt;
+use std::path::Path;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use base64::Engine as _;
+use p256::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding, ObjectIdentifier};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, ErrorKind, Result};
+
+const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// DER encoding of the prime256v1 OID, as it appears inside a SEC1 `ECPrivateKey`.
+const DER_OID_P256: &[u8] = &[
+    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+];
+/// Prefix of the DER encoding of any named-curve OID under `1.3.132.0` (secp384r1, secp521r1,
+/// secp256k1, ...) or `1.2.840.10045.3.1` (prime curves).
+const DER_OID_CERTICOM_PREFIX: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00];
+const DER_OID_PRIME_PREFIX: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01];
+
+/// An ES256 (P-256) private key, ready to sign.
+///
+/// Safe to share between threads. `Debug` never prints key material.
+pub struct PrivateKey {
+    pair: EcdsaKeyPair,
+    rng: SystemRandom,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PrivateKey(P-256, <redacted>)")
+    }
+}
+
+fn key_err(kind: ErrorKind, msg: &str) -> Error {
+    Error::new(kind, msg.to_string())
+}
+
+/// One PEM block: its label and decoded DER (zeroized on drop).
+struct PemBlock {
+    label: String,
+    encrypted_header: bool,
+    der: Zeroizing<Vec<u8>>,
+}
+
+/// Scan PEM text for BEGIN/END blocks. Tolerates CRLF, leading text, and RFC 1421 headers
+/// (only to report legacy encryption).
+fn pem_blocks(text: &str) -> Result<Vec<PemBlock>> {
+    let mut blocks = Vec::new();
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        else {
+            continue;
+        };
+        let end = format!("-----END {label}-----");
+        let mut b64 = Zeroizing::new(String::new());
+        let mut encrypted_header = false;
+        let mut closed = false;
+        for l in lines.by_ref() {
+            if l == end {
+                closed = true;
+                break;
+            }
+            if l.contains(':') {
+                if l.starts_with("Proc-Type:") && l.contains("ENCRYPTED") {
+                    encrypted_header = true;
+                }
+                continue;
+            }
+            b64.push_str(l);
+        }
+        if !closed {
+            return Err(key_err(
+                ErrorKind::KeyInvalid,
+                "PEM block is not terminated by its END line",
+            ));
+        }
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_bytes())
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "PEM body is not valid base64"))?;
+        blocks.push(PemBlock {
+            label: label.to_string(),
+            encrypted_header,
+            der: Zeroizing::new(der),
+        });
+    }
+    Ok(blocks)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+impl PrivateKey {
+    /// Generate a fresh P-256 key from the operating system's CSPRNG.
+    pub fn generate() -> Result<Self> {
+        let rng = SystemRandom::new();
+        let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+            .map_err(|_| Error::new(ErrorKind::KeyInvalid, "key generation failed"))?;
+        Ok(PrivateKey { pair, rng })
+    }
+
+    /// Load a PKCS#8 (`BEGIN PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`) PEM.
+    ///
+    /// Distinct errors: [`ErrorKind::KeyEncrypted`], [`ErrorKind::KeyUnsupportedType`] (RSA,
+    /// Ed25519, ...), [`ErrorKind::KeyUnsupportedCurve`] (P-384, secp256k1, ...) and
+    /// [`ErrorKind::KeyInvalid`] for anything else.
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        let blocks = pem_blocks(pem)?;
+        if blocks.is_empty() {
+            return Err(key_err(
+                ErrorKind::KeyInvalid,
+                "no PEM private key found (expected -----BEGIN PRIVATE KEY----- or -----BEGIN EC PRIVATE KEY-----)",
+            ));
+        }
+        for block in &blocks {
+            match block.label.as_str() {
+                "EC PARAMETERS" => continue,
+                "ENCRYPTED PRIVATE KEY" => {
+                    return Err(key_err(
+                        ErrorKind::KeyEncrypted,
+                        "the private key is encrypted; decrypt it first (openssl pkey -in KEY -out PLAIN)",
+                    ))
+                }
+                "RSA PRIVATE KEY" => {
+                    return Err(key_err(
+                        ErrorKind::KeyUnsupportedType,
+                        "RSA keys are not supported; B2COPY needs an EC P-256 key (ES256)",
+                    ))
+                }
+                "PRIVATE KEY" => return Self::from_pkcs8_der(&block.der),
+                "EC PRIVATE KEY" => {
+                    if block.encrypted_header {
+                        return Err(key_err(
+                            ErrorKind::KeyEncrypted,
+                            "the EC private key is encrypted; decrypt it first (openssl pkey -in KEY -out PLAIN)",
+                        ));
+                    }
+                    return Self::from_sec1_der(&block.der);
+                }
+                "PUBLIC KEY" | "EC PUBLIC KEY" => {
+                    return Err(key_err(
+                        ErrorKind::KeyInvalid,
+                        "this is a public key; the private key is needed to sign",
+                    ))
+                }
+                _ => {
+                    return Err(key_err(
+                        ErrorKind::KeyInvalid,
+                        "unrecognised PEM block; expected a PKCS#8 or SEC1 private key",
+                    ))
+                }
+            }
+        }
+        Err(key_err(
+            ErrorKind::KeyInvalid,
+            "the PEM holds EC parameters but no private key",
+        ))
+    }
+
+    /// Read and load a PEM file. The file's text is zeroized after parsing.
+    pub fn from_pem_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot read private key file {}: {e}", path.display()),
+            )
+        })?;
+        let text = Zeroizing::new(text);
+        let s = std::str::from_utf8(&text)
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "private key file is not UTF-8 PEM"))?;
+        Self::from_pem(s)
+    }
+
+    fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        let info = p256::pkcs8::PrivateKeyInfo::try_from(der)
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "malformed PKCS#8 private key"))?;
+        let oid = info.algorithm.oid;
+        if oid == OID_RSA {
+            return Err(key_err(
+                ErrorKind::KeyUnsupportedType,
+                "RSA keys are not supported; B2COPY needs an EC P-256 key (ES256)",
+            ));
+        }
+        if oid == OID_ED25519 {
+            return Err(key_err(
+                ErrorKind::KeyUnsupportedType,
+                "Ed25519 keys are not supported; B2COPY needs an EC P-256 key (ES256)",
+            ));
+        }
+        if oid != OID_EC_PUBLIC_KEY {
+            return Err(key_err(
+                ErrorKind::KeyUnsupportedType,
+                "unsupported key algorithm; B2COPY needs an EC P-256 key (ES256)",
+            ));
+        }
+        match info.algorithm.parameters_oid() {
+            Ok(c) if c == OID_P256 => {}
+            _ => {
+                return Err(key_err(
+                    ErrorKind::KeyUnsupportedCurve,
+                    "EC key is not on curve P-256 (prime256v1); ES256 needs P-256",
+                ))
+            }
+        }
+        let secret = p256::SecretKey::from_pkcs8_der(der)
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "invalid P-256 private key"))?;
+        Self::from_secret(&secret)
+    }
+
+    fn from_sec1_der(der: &[u8]) -> Result<Self> {
+        match p256::SecretKey::from_sec1_der(der) {
+            Ok(secret) => {
+                // from_sec1_der ignores the curve parameter; reject an explicit other curve.
+                if (contains(der, DER_OID_CERTICOM_PREFIX) || contains(der, DER_OID_PRIME_PREFIX))
+                    && !contains(der, DER_OID_P256)
+                {
+                    return Err(key_err(
+                        ErrorKind::KeyUnsupportedCurve,
+                        "EC key is not on curve P-256 (prime256v1); ES256 needs P-256",
+                    ));
+                }
+                Self::from_secret(&secret)
+            }
+            Err(_) if !contains(der, DER_OID_P256)
+                && (contains(der, DER_OID_CERTICOM_PREFIX) || contains(der, DER_OID_PRIME_PREFIX)) =>
+            {
+                Err(key_err(
+                    ErrorKind::KeyUnsupportedCurve,
+                    "EC key is not on curve P-256 (prime256v1); ES256 needs P-256",
+                ))
+            }
+            Err(_) => Err(key_err(ErrorKind::KeyInvalid, "malformed SEC1 EC private key")),
+        }
+    }
+
+    fn from_secret(secret: &p256::SecretKey) -> Result<Self> {
+        use p256::pkcs8::EncodePrivateKey;
+        // Re-encode as PKCS#8 v1 with the public key embedded, the form AWS-LC loads fastest.
+        let doc = secret
+            .to_pkcs8_der()
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "cannot encode P-256 key"))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_bytes())
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "invalid P-256 private key"))?;
+        Ok(PrivateKey {
+            pair,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// The private key as PKCS#8 PEM (`BEGIN PRIVATE KEY`), zeroized when dropped.
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
+        let doc = self
+            .pair
+            .to_pkcs8v1()
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "cannot export private key"))?;
+        Ok(pem_encode("PRIVATE KEY", doc.as_ref()))
+    }
+
+    /// The public key as SPKI PEM (`BEGIN PUBLIC KEY`), the form B2COPY support registers.
+    pub fn public_key_pem(&self) -> Result<String> {
+        let point = self.pair.public_key().as_ref();
+        let public = p256::PublicKey::from_sec1_bytes(point)
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "invalid public point"))?;
+        public
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "cannot encode public key"))
+    }
+
+    /// Sign `msg` with ECDSA P-256 / SHA-256; the 64-byte raw `r‖s` (JOSE) form.
+    pub fn sign_es256(&self, msg: &[u8]) -> Result<[u8; 64]> {
+        let sig = self
+            .pair
+            .sign(&self.rng, msg)
+            .map_err(|_| Error::new(ErrorKind::KeyInvalid, "ECDSA signing failed"))?;
+        let mut out = [0u8; 64];
+        out.copy_from_slice(sig.as_ref());
+        Ok(out)
+    }
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> Zeroizing<String> {
+    let b64 = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der));
+    let mut out = Zeroizing::new(String::with_capacity(b64.len() + 80));
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        // base64 output is ASCII
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    out
+}

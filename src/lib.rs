@@ -1,0 +1,25 @@
+//! b2c: B2COPY and its neighbours for CRM back offices.
+//!
+//! The core is synchronous Rust and knows nothing of C; `ffi` is the thin `extern "C"`
+//! surface over it (header: `include/b2c.h`).
+//!
+//! - [`b2copy`]: external-CRM authorization (ES256 JWT), tokens, fee processing with polling.
+//! - [`keys`]: P-256 key generation and PEM loading.
+//! - [`signature`]: HMAC-SHA256 `sha256=<hex>` signing and constant-time verification.
+//! - [`http`]: the transport shared by every vendor client.
+//! - [`sandbox`]: a strict offline emulator of the vendor APIs, for tests and integrators.
+
+pub mod b2copy;
+pub mod config;
+pub mod error;
+pub mod ffi;
+pub mod http;
+pub mod keys;
+pub mod sandbox;
+pub mod signature;
+pub mod timeutil;
+
+pub use error::{Error, ErrorKind, Result};
+
+/// The library version (from Cargo.toml).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
