@@ -9,12 +9,16 @@
 //! - [`http`]: the transport shared by every vendor client.
 //! - [`sandbox`]: a strict offline emulator of the vendor APIs, for tests and integrators.
 
+pub mod b2binpay;
 pub mod b2copy;
+pub mod cli;
 pub mod config;
+pub mod crm_openapi;
 pub mod error;
 pub mod ffi;
 pub mod http;
 pub mod keys;
+pub mod retailcrm;
 pub mod sandbox;
 pub mod signature;
 pub mod timeutil;

@@ -154,6 +154,7 @@ struct Tokens {
     refresh: Zeroizing<String>,
     access_exp: Option<SystemTime>,
     refresh_exp: Option<SystemTime>,
+    received: SystemTime,
     /// Bumped on every new pair; lets concurrent callers see that someone else refreshed.
     generation: u64,
 }
@@ -326,6 +327,7 @@ impl Client {
             refresh: Zeroizing::new(refresh.to_string()),
             access_exp: token_expiry(&pair.access_token),
             refresh_exp: token_expiry(&pair.refresh_token),
+            received: SystemTime::now(),
             generation: *gen,
         });
         Ok(())
@@ -433,9 +435,14 @@ impl Client {
             let snapshot = {
                 let guard = self.tokens.lock();
                 guard.as_ref().map(|t| {
-                    let fresh = t
-                        .access_exp
-                        .is_none_or(|e| e > SystemTime::now() + self.cfg.refresh_margin);
+                    let fresh = t.access_exp.is_none_or(|exp| {
+                        // Refresh `refresh_margin` ahead, but never earlier than half-way
+                        // through the token's life (short-lived tokens would otherwise be
+                        // refreshed on every call).
+                        let life = exp.duration_since(t.received).unwrap_or_default();
+                        let margin = self.cfg.refresh_margin.min(life / 2);
+                        exp > SystemTime::now() + margin
+                    });
                     (t.access.clone(), t.generation, fresh)
                 })
             };
