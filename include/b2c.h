@@ -151,6 +151,14 @@ typedef enum {
 } b2c_fee_status;
 
 /*
+ One B2BINPAY credential (login, password, base URL) and its tokens.
+
+ Thread safety: may be used from several threads at once. Refreshes are single-flight and
+ a refresh token is never sent twice. Must not be freed while another thread uses it.
+ */
+typedef struct b2c_b2binpay b2c_b2binpay;
+
+/*
  A B2COPY client for one service admin: configuration, key, tokens and a keep-alive
  connection pool.
 
@@ -181,6 +189,67 @@ typedef int32_t (*b2c_progress_cb)(void *userdata,
                                    int32_t fee_status,
                                    uint32_t attempt,
                                    uint64_t elapsed_ms);
+
+/*
+ Create a B2BINPAY handle from a JSON object: base_url, login, password (required);
+ refresh_margin_s, deadline_ms, and the transport keys of b2c_client_new
+ (connect_timeout_ms, read_timeout_ms, request_timeout_ms, max_response_bytes,
+ extra_ca_pem, allow_insecure_http, user_agent). Unknown keys are B2C_CONFIG. No network
+ traffic happens here. Free with `b2c_b2binpay_free`.
+ */
+b2c_status b2c_b2binpay_new(const char *config_json, b2c_b2binpay **out, b2c_error **err);
+
+/*
+ Free a handle (tokens and credentials are zeroed). NULL is a no-op.
+ */
+void b2c_b2binpay_free(b2c_b2binpay *handle);
+
+/*
+ Obtain a token pair (POST /token/) and verify `meta.sign`. A failed check is
+ B2C_RESPONSE_SIGNATURE_INVALID and the tokens are discarded; bad credentials are
+ B2C_AUTH_REJECTED; throttling that outlasts the deadline is B2C_THROTTLED.
+ */
+b2c_status b2c_b2binpay_login(const b2c_b2binpay *handle, b2c_error **err);
+
+/*
+ Refresh the token pair now (POST /token/refresh/), single-flight.
+ */
+b2c_status b2c_b2binpay_refresh(const b2c_b2binpay *handle, b2c_error **err);
+
+/*
+ A valid access token for your own B2BINPAY requests (`Authorization: Bearer <token>`),
+ logging in or refreshing ahead of expiry as needed. `*out_suspicious` (may be NULL) is
+ set to 1 when, on the way, an unexpired refresh token was rejected (all tokens were
+ dropped and the handle logged in again): treat that as a security event. Free
+ `*out_token` with `b2c_string_free`.
+ */
+b2c_status b2c_b2binpay_access_token(const b2c_b2binpay *handle,
+                                     char **out_token,
+                                     int32_t *out_suspicious,
+                                     b2c_error **err);
+
+/*
+ Counters of the handle since creation: logins, refreshes, and suspicious refresh-token
+ rejections. Any out pointer may be NULL.
+ */
+b2c_status b2c_b2binpay_counters(const b2c_b2binpay *handle,
+                                 uint64_t *out_logins,
+                                 uint64_t *out_refreshes,
+                                 uint64_t *out_suspicious);
+
+/*
+ Verify a B2BINPAY v2 deposit callback signature: hex HMAC-SHA256(key = SHA-256(login ‖
+ password), message = status ‖ amount ‖ tracking_id ‖ meta_time), in constant time.
+ B2C_OK when valid, B2C_SIGNATURE_INVALID when not.
+ */
+b2c_status b2c_b2binpay_verify_callback(const char *login,
+                                        const char *password,
+                                        const char *status,
+                                        const char *amount,
+                                        const char *tracking_id,
+                                        const char *meta_time,
+                                        const char *sign,
+                                        b2c_error **err);
 
 /*
  Create a client from a UTF-8 JSON configuration object. Keys: base_url, admin_id,
@@ -230,6 +299,42 @@ b2c_status b2c_fee_process(const b2c_client *client,
                            void *userdata,
                            int32_t *out_fee_status,
                            b2c_error **err);
+
+/*
+ The `signature` header value for a CRM Open API request: `sha256=<hex HMAC-SHA256(key =
+ API key, message = body)>` for POST/PATCH/PUT with a non-empty body, "" otherwise
+ (then send no signature header). Always send `key: <API key>` as well.
+ THE BYTES SIGNED MUST BE THE BYTES SENT: sign the exact body you put on the wire, never a
+ re-encoding of it. Free `*out_signature` with `b2c_string_free`.
+ */
+b2c_status b2c_crm_sign_request(const char *api_key,
+                                const char *method,
+                                const char *body,
+                                size_t body_len,
+                                char **out_signature,
+                                b2c_error **err);
+
+/*
+ Check a request's `signature` header (`sha256=<hex>`) against its body with the API key,
+ in constant time. B2C_OK when valid, B2C_SIGNATURE_INVALID when not.
+ */
+b2c_status b2c_crm_verify_signature(const char *api_key,
+                                    const char *body,
+                                    size_t body_len,
+                                    const char *signature,
+                                    b2c_error **err);
+
+/*
+ Check a webhook's `X-Crm-Signature` (hex HMAC-SHA256 of the raw body keyed with the
+ webhook secret; with or without `sha256=`) in constant time. B2C_OK when valid,
+ B2C_SIGNATURE_INVALID when not.
+ */
+b2c_status b2c_webhook_verify(const char *secret,
+                              size_t secret_len,
+                              const char *body,
+                              size_t body_len,
+                              const char *signature,
+                              b2c_error **err);
 
 /*
  Generate a new P-256 key pair. Free `*out` with `b2c_key_free`.
@@ -317,6 +422,75 @@ void b2c_error_free(b2c_error *err);
  NULL is a no-op. Never pass a string the library did not allocate.
  */
 void b2c_string_free(char *s);
+
+/*
+ The register token RetailCRM sends: hex HMAC-SHA256(key = module secret, message =
+ apiKey). Free `*out_token` with `b2c_string_free`.
+ */
+b2c_status b2c_retailcrm_token(const char *secret,
+                               const char *api_key,
+                               char **out_token,
+                               b2c_error **err);
+
+/*
+ Verify `register[token]` against the module secret and apiKey in constant time.
+ B2C_OK when valid, B2C_SIGNATURE_INVALID when not.
+ */
+b2c_status b2c_retailcrm_verify_token(const char *secret,
+                                      const char *api_key,
+                                      const char *token,
+                                      b2c_error **err);
+
+/*
+ The configUrl answer `{"success":true,"scopes":[...],"registerUrl":"..."}`.
+ `scopes_json` is a JSON array of strings. Free `*out_json` with `b2c_string_free`.
+ */
+b2c_status b2c_retailcrm_config_response(const char *scopes_json,
+                                         const char *register_url,
+                                         char **out_json,
+                                         b2c_error **err);
+
+/*
+ The register success answer `{"success":true,"accountUrl":"..."}`.
+ */
+b2c_status b2c_retailcrm_register_success(const char *account_url,
+                                          char **out_json,
+                                          b2c_error **err);
+
+/*
+ The error answer `{"success":false,"errorMsg":"..."}` (send it with HTTP 200; RetailCRM
+ shows errorMsg in the module card).
+ */
+b2c_status b2c_retailcrm_error_response(const char *message, char **out_json, b2c_error **err);
+
+/*
+ Register or update the module: POST {system_url}/api/v5/integration-modules/{code}/edit
+ with `X-API-KEY` and the form field `integrationModule=<module_json>`. `system_url` must
+ be https (loopback excepted); redirects are never followed. A `{"success":false,
+ "errorMsg":...}` answer is B2C_REMOTE carrying errorMsg. `http_config_json` may be NULL
+ (defaults) or a JSON object of transport keys.
+ */
+b2c_status b2c_retailcrm_edit_module(const char *system_url,
+                                     const char *api_key,
+                                     const char *module_json,
+                                     const char *http_config_json,
+                                     b2c_error **err);
+
+/*
+ The whole register step of a module's web handler: parse the form body
+ (`register[systemUrl]`, `register[apiKey]`, `register[token]`), verify the token first
+ (a wrong token gets an error answer and no outgoing call), call edit with `module_json`,
+ and write the JSON answer to send back with HTTP 200 (success with the module's
+ accountUrl, or `{"success":false,"errorMsg":...}`). Returns B2C_OK whenever an answer
+ was written, whatever it says. Free `*out_answer_json` with `b2c_string_free`.
+ */
+b2c_status b2c_retailcrm_handle_register(const char *secret,
+                                         const char *form_body,
+                                         size_t form_len,
+                                         const char *module_json,
+                                         const char *http_config_json,
+                                         char **out_answer_json,
+                                         b2c_error **err);
 
 /*
  A static, NUL-terminated description of a status. Accepts any integer (unknown values

@@ -11,12 +11,18 @@
 
 #[macro_use]
 mod guard;
+mod b2binpay;
 mod b2copy;
+mod crm;
 mod crypto;
 mod error;
+mod retailcrm;
 mod status;
 
+pub use b2binpay::*;
 pub use b2copy::*;
+pub use crm::*;
 pub use crypto::*;
 pub use error::*;
+pub use retailcrm::*;
 pub use status::*;
