@@ -1,0 +1,734 @@
+//! B2BINPAY v2 API token authentication (PROTOCOLS §3, seed 003).
+//!
+//! - `POST {base}/token/` with login/password → access + refresh tokens, their RFC 3339
+//!   expiry times, and `meta.{time, sign}`. `meta.sign` is verified in constant time:
+//!   hex HMAC-SHA256(key = SHA-256(login ‖ password) as the raw 32-byte digest,
+//!   message = meta.time ‖ refresh). A mismatch discards every token and fails with
+//!   [`ErrorKind::ResponseSignatureInvalid`].
+//! - `POST {base}/token/refresh/` with the refresh token → a new pair. Refresh tokens are
+//!   single use, so a refresh token is taken out of the client state *before* it is sent
+//!   and is never sent twice (no retry of a refresh; on a transient failure the client logs
+//!   in again instead). Refreshes are single-flight: concurrent callers share one.
+//! - A refresh token rejected (HTTP 401, code 2007) while not yet expired is *suspicious*
+//!   (it may have been stolen and used): every token is dropped, the client logs in again,
+//!   the event is counted ([`B2binpayClient::suspicious_events`]), flagged in the returned
+//!   [`TokenInfo::suspicious_refresh`] and logged as one line on stderr (without the token).
+//!
+//! Error kinds: 400 code 2006 → [`ErrorKind::AuthRejected`] ("bad credentials"); 429 →
+//! retried after `Retry-After` within the deadline, else [`ErrorKind::Throttled`]; 5xx,
+//! network errors and timeouts on `/token/` → retried with capped exponential backoff
+//! within the deadline, then [`ErrorKind::HttpStatus`] / [`ErrorKind::Network`] /
+//! [`ErrorKind::Timeout`]; malformed answers → [`ErrorKind::Protocol`].
+
+pub mod wire;
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{join_url, ErrorBody, HttpClient, Response};
+use crate::signature::{ct_eq, decode_hex32, hex_lower, hmac_sha256_parts};
+use crate::timeutil::parse_rfc3339;
+
+/// Default: renew the access token this long before it expires.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(10);
+/// Default: the whole of one operation (including retries) must finish within this.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+
+const BACKOFF_BASE: Duration = Duration::from_millis(200);
+const BACKOFF_CAP: Duration = Duration::from_secs(4);
+
+/// Settings of one B2BINPAY credential.
+#[derive(Clone)]
+pub struct B2binpayConfig {
+    /// e.g. [`wire::BASE_URL_PRODUCTION`] or [`wire::BASE_URL_SANDBOX`]; https (loopback
+    /// http allowed for tests).
+    pub base_url: String,
+    /// The API key ("login").
+    pub login: Zeroizing<String>,
+    /// The API secret ("password").
+    pub password: Zeroizing<String>,
+    /// Renew the access token this long before its expiry (capped at half its lifetime).
+    pub refresh_margin: Duration,
+    /// Per-operation deadline, retries included.
+    pub deadline: Duration,
+}
+
+impl B2binpayConfig {
+    /// A configuration with the default margin (10 s) and deadline (30 s).
+    pub fn new(base_url: &str, login: &str, password: &str) -> Self {
+        B2binpayConfig {
+            base_url: base_url.to_string(),
+            login: Zeroizing::new(login.to_string()),
+            password: Zeroizing::new(password.to_string()),
+            refresh_margin: DEFAULT_REFRESH_MARGIN,
+            deadline: DEFAULT_DEADLINE,
+        }
+    }
+}
+
+impl fmt::Debug for B2binpayConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("B2binpayConfig")
+            .field("base_url", &self.base_url)
+            .field("login", &"<redacted>")
+            .field("password", &"<redacted>")
+            .field("refresh_margin", &self.refresh_margin)
+            .field("deadline", &self.deadline)
+            .finish()
+    }
+}
+
+/// What the client knows about its current token pair (no token values).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// `access_expired_at` as the server stated it.
+    pub access_expires_at: SystemTime,
+    /// `refresh_expired_at` as the server stated it.
+    pub refresh_expires_at: SystemTime,
+    /// The pair came from `/token/refresh/` (false: from a login).
+    pub via_refresh: bool,
+    /// An unexpired refresh token was rejected on the way to this pair: all tokens were
+    /// dropped and the client logged in again. Treat as a security event.
+    pub suspicious_refresh: bool,
+}
+
+/// The SHA-256(login ‖ password) raw digest: the HMAC key of `meta.sign` and of deposit
+/// callbacks.
+pub fn sign_key(login: &str, password: &str) -> Zeroizing<[u8; 32]> {
+    let mut h = Sha256::new();
+    h.update(login.as_bytes());
+    h.update(password.as_bytes());
+    Zeroizing::new(h.finalize().into())
+}
+
+/// `meta.sign` of a token response: lowercase hex HMAC-SHA256(key, time ‖ refresh).
+pub fn token_sign(key: &[u8; 32], time: &str, refresh: &str) -> String {
+    hex_lower(&hmac_sha256_parts(
+        key,
+        &[time.as_bytes(), refresh.as_bytes()],
+    ))
+}
+
+fn verify_parts(key: &[u8; 32], parts: &[&[u8]], sign: &str) -> bool {
+    let Some(given) = decode_hex32(sign.trim()) else {
+        return false;
+    };
+    let expected = Zeroizing::new(hmac_sha256_parts(key, parts));
+    ct_eq(expected.as_ref(), &given)
+}
+
+/// Constant-time check of a token response's `meta.sign`.
+pub fn verify_token_sign(key: &[u8; 32], time: &str, refresh: &str, sign: &str) -> bool {
+    verify_parts(key, &[time.as_bytes(), refresh.as_bytes()], sign)
+}
+
+/// The signature of a v2 deposit callback: hex HMAC-SHA256(key = SHA-256(login ‖ password),
+/// msg = status ‖ amount ‖ tracking_id ‖ meta_time).
+pub fn deposit_callback_sign(
+    login: &str,
+    password: &str,
+    status: &str,
+    amount: &str,
+    tracking_id: &str,
+    meta_time: &str,
+) -> String {
+    let key = sign_key(login, password);
+    hex_lower(&hmac_sha256_parts(
+        key.as_ref(),
+        &[
+            status.as_bytes(),
+            amount.as_bytes(),
+            tracking_id.as_bytes(),
+            meta_time.as_bytes(),
+        ],
+    ))
+}
+
+/// Verify a v2 deposit callback's `meta.sign` (constant time; hex in either case). Pass the
+/// field values exactly as they appear in the callback JSON (`transfer.status`,
+/// `transfer.amount`, `deposit.tracking_id`, `meta.time`).
+pub fn verify_deposit_callback(
+    login: &str,
+    password: &str,
+    status: &str,
+    amount: &str,
+    tracking_id: &str,
+    meta_time: &str,
+    sign: &str,
+) -> bool {
+    let key = sign_key(login, password);
+    verify_parts(
+        &key,
+        &[
+            status.as_bytes(),
+            amount.as_bytes(),
+            tracking_id.as_bytes(),
+            meta_time.as_bytes(),
+        ],
+        sign,
+    )
+}
+
+/// The current token pair.
+struct Held {
+    access: Zeroizing<String>,
+    /// `None` once taken out to be sent.
+    refresh: Option<Zeroizing<String>>,
+    /// Renew the access token from this instant on.
+    access_renew_at: Instant,
+    access_expires: Instant,
+    /// Do not send the refresh token after this instant (log in instead).
+    refresh_usable_until: Instant,
+    /// The refresh token's stated expiry, on our monotonic clock.
+    refresh_expires: Instant,
+    info: TokenInfo,
+}
+
+#[derive(Default)]
+struct State {
+    held: Option<Held>,
+    /// Incremented by every completed renewal (login or refresh, success or failure).
+    flight: u64,
+    /// The outcome of the last renewal, shared with callers that waited for it.
+    last_error: Option<Error>,
+    /// Server clock minus local clock, in nanoseconds, measured at the last login.
+    clock_offset_ns: i128,
+}
+
+/// A B2BINPAY v2 token client for one credential. `Send + Sync`: share it between threads.
+pub struct B2binpayClient {
+    cfg: B2binpayConfig,
+    http: HttpClient,
+    key: Zeroizing<[u8; 32]>,
+    state: Mutex<State>,
+    /// Held for the duration of a login/refresh: at most one renewal at a time.
+    auth: Mutex<()>,
+    suspicious: AtomicU64,
+    logins: AtomicU64,
+    refreshes: AtomicU64,
+}
+
+impl fmt::Debug for B2binpayClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("B2binpayClient")
+            .field("cfg", &self.cfg)
+            .field("token_info", &self.token_info())
+            .field("suspicious_events", &self.suspicious_events())
+            .finish()
+    }
+}
+
+enum RefreshFailure {
+    /// The server rejected the refresh token (401 / code 2007).
+    Rejected,
+    Other(Error),
+}
+
+impl B2binpayClient {
+    /// Validate the configuration (https base URL unless loopback, non-empty credentials).
+    pub fn new(cfg: B2binpayConfig, http: HttpClient) -> Result<Self> {
+        http.check_url(&cfg.base_url)?;
+        if cfg.login.is_empty() || cfg.password.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "B2BINPAY: login and password must not be empty",
+            ));
+        }
+        if cfg.deadline.is_zero() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "B2BINPAY: deadline must be positive",
+            ));
+        }
+        let key = sign_key(&cfg.login, &cfg.password);
+        Ok(B2binpayClient {
+            cfg,
+            http,
+            key,
+            state: Mutex::new(State::default()),
+            auth: Mutex::new(()),
+            suspicious: AtomicU64::new(0),
+            logins: AtomicU64::new(0),
+            refreshes: AtomicU64::new(0),
+        })
+    }
+
+    pub fn config(&self) -> &B2binpayConfig {
+        &self.cfg
+    }
+
+    /// How many suspicious refresh rejections this client has seen.
+    pub fn suspicious_events(&self) -> u64 {
+        self.suspicious.load(Ordering::Relaxed)
+    }
+
+    /// How many `/token/` requests were answered (any status).
+    pub fn login_count(&self) -> u64 {
+        self.logins.load(Ordering::Relaxed)
+    }
+
+    /// How many `/token/refresh/` requests were answered (any status).
+    pub fn refresh_count(&self) -> u64 {
+        self.refreshes.load(Ordering::Relaxed)
+    }
+
+    /// Expiry information of the current pair, if any.
+    pub fn token_info(&self) -> Option<TokenInfo> {
+        self.state.lock().held.as_ref().map(|h| h.info.clone())
+    }
+
+    /// Mark the access token as unusable (e.g. after an API call answered 401); the next
+    /// [`access_token`](Self::access_token) refreshes. The refresh token is kept.
+    pub fn invalidate_access(&self) {
+        if let Some(h) = self.state.lock().held.as_mut() {
+            let now = Instant::now();
+            h.access_renew_at = now;
+            h.access_expires = now;
+        }
+    }
+
+    /// Drop every token.
+    pub fn clear(&self) {
+        self.state.lock().held = None;
+    }
+
+    /// Log in now (`POST {base}/token/`), replacing any tokens.
+    pub fn login(&self) -> Result<TokenInfo> {
+        let deadline = Instant::now() + self.cfg.deadline;
+        let _g = self.lock_auth(deadline)?;
+        self.finish_flight(self.do_login(deadline, false))
+            .map(|(_, i)| i)
+    }
+
+    /// Refresh now (`POST {base}/token/refresh/`). With no usable refresh token (none yet,
+    /// already used, or about to expire) this logs in instead. A rejected unexpired refresh
+    /// token is handled as described in the module docs (suspicious → log in again).
+    pub fn refresh(&self) -> Result<TokenInfo> {
+        let deadline = Instant::now() + self.cfg.deadline;
+        let _g = self.lock_auth(deadline)?;
+        self.finish_flight(self.renew(deadline)).map(|(_, i)| i)
+    }
+
+    /// A valid access token, logging in or refreshing ahead of expiry. Concurrent callers
+    /// share a single renewal.
+    pub fn access_token(&self) -> Result<Zeroizing<String>> {
+        self.access_token_with_info().map(|(t, _)| t)
+    }
+
+    /// [`access_token`](Self::access_token) together with the pair's [`TokenInfo`].
+    pub fn access_token_with_info(&self) -> Result<(Zeroizing<String>, TokenInfo)> {
+        let deadline = Instant::now() + self.cfg.deadline;
+        let seen = {
+            let st = self.state.lock();
+            if let Some(h) = &st.held {
+                if Instant::now() < h.access_renew_at {
+                    return Ok((h.access.clone(), h.info.clone()));
+                }
+            }
+            st.flight
+        };
+        let _g = self.lock_auth(deadline)?;
+        {
+            let st = self.state.lock();
+            let now = Instant::now();
+            if let Some(h) = &st.held {
+                // Someone renewed while we waited (or the token is fresh anyway).
+                if now < h.access_renew_at || (st.flight != seen && now < h.access_expires) {
+                    return Ok((h.access.clone(), h.info.clone()));
+                }
+            }
+            if st.flight != seen {
+                if let Some(e) = &st.last_error {
+                    return Err(e.clone());
+                }
+            }
+        }
+        self.finish_flight(self.renew(deadline))
+    }
+
+    fn lock_auth(&self, deadline: Instant) -> Result<parking_lot::MutexGuard<'_, ()>> {
+        self.auth.try_lock_until(deadline).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Timeout,
+                "B2BINPAY: deadline exceeded waiting for a token renewal in progress",
+            )
+        })
+    }
+
+    fn finish_flight<T>(&self, r: Result<T>) -> Result<T> {
+        let mut st = self.state.lock();
+        st.flight += 1;
+        st.last_error = r.as_ref().err().cloned();
+        r
+    }
+
+    /// Refresh if a usable refresh token is held, else log in. Caller holds `auth`.
+    fn renew(&self, deadline: Instant) -> Result<(Zeroizing<String>, TokenInfo)> {
+        let taken = {
+            let mut st = self.state.lock();
+            let now = Instant::now();
+            match st.held.as_mut() {
+                Some(h) if now < h.refresh_usable_until => {
+                    h.refresh.take().map(|r| (r, h.refresh_expires))
+                }
+                _ => None,
+            }
+        };
+        let mut suspicious = false;
+        if let Some((refresh, refresh_expires)) = taken {
+            match self.do_refresh(&refresh, deadline) {
+                Ok(x) => return Ok(x),
+                Err(RefreshFailure::Rejected) => {
+                    self.clear();
+                    if Instant::now() < refresh_expires {
+                        suspicious = true;
+                        self.suspicious.fetch_add(1, Ordering::Relaxed);
+                        eprintln!(
+                            "b2c: B2BINPAY: SUSPICIOUS: an unexpired refresh token was rejected \
+                             (401 code 2007); all tokens dropped, logging in again"
+                        );
+                    }
+                }
+                Err(RefreshFailure::Other(e)) => {
+                    // The refresh token may or may not have been consumed: it is never sent
+                    // again. A forged response is not retried.
+                    if e.kind() == ErrorKind::ResponseSignatureInvalid || Instant::now() >= deadline
+                    {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        self.do_login(deadline, suspicious)
+    }
+
+    fn do_login(
+        &self,
+        deadline: Instant,
+        suspicious: bool,
+    ) -> Result<(Zeroizing<String>, TokenInfo)> {
+        let body = Zeroizing::new(
+            serde_json::to_vec(&wire::login_body(&self.cfg.login, &self.cfg.password))
+                .map_err(|_| Error::protocol("B2BINPAY: could not encode the login request"))?,
+        );
+        let url = join_url(&self.cfg.base_url, wire::PATH_TOKEN);
+        let resp = self.post_retrying(&url, &body, deadline, true)?;
+        self.logins.fetch_add(1, Ordering::Relaxed);
+        if !resp.is_success() {
+            return Err(status_error("token", &resp));
+        }
+        let resp_body = Zeroizing::new(resp.body);
+        let parsed: wire::TokenResponse = parse_json(&resp_body, "token")?;
+        let attrs = parsed.data.attributes;
+        let Some(meta) = parsed.meta else {
+            self.clear();
+            return Err(Error::new(
+                ErrorKind::ResponseSignatureInvalid,
+                "B2BINPAY: token response has no meta.sign; the tokens were discarded",
+            )
+            .with_http_status(resp.status));
+        };
+        if !verify_token_sign(&self.key, &meta.time, &attrs.refresh, &meta.sign) {
+            drop(Zeroizing::new(attrs.access));
+            drop(Zeroizing::new(attrs.refresh));
+            self.clear();
+            return Err(Error::new(
+                ErrorKind::ResponseSignatureInvalid,
+                "B2BINPAY: token response meta.sign does not verify; the tokens were discarded",
+            )
+            .with_http_status(resp.status));
+        }
+        let server_now = parse_rfc3339(&meta.time);
+        if let Some(t) = server_now {
+            self.state.lock().clock_offset_ns = signed_diff_ns(t, SystemTime::now());
+        }
+        self.store(attrs, server_now, false, suspicious)
+    }
+
+    fn do_refresh(
+        &self,
+        refresh: &str,
+        deadline: Instant,
+    ) -> std::result::Result<(Zeroizing<String>, TokenInfo), RefreshFailure> {
+        let body = Zeroizing::new(serde_json::to_vec(&wire::refresh_body(refresh)).map_err(
+            |_| RefreshFailure::Other(Error::protocol("B2BINPAY: could not encode refresh")),
+        )?);
+        let url = join_url(&self.cfg.base_url, wire::PATH_REFRESH);
+        // Never retried: a refresh token is sent at most once.
+        let resp = self
+            .post_retrying(&url, &body, deadline, false)
+            .map_err(RefreshFailure::Other)?;
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+        if !resp.is_success() {
+            let errors = parse_api_errors(&resp.body);
+            let code_2007 = errors.iter().any(|e| code_of(e).as_deref() == Some("2007"));
+            return Err(if resp.status == 401 || code_2007 {
+                RefreshFailure::Rejected
+            } else {
+                RefreshFailure::Other(status_error("refresh", &resp))
+            });
+        }
+        let resp_body = Zeroizing::new(resp.body);
+        let parsed: wire::RefreshResponse =
+            parse_json(&resp_body, "refresh").map_err(RefreshFailure::Other)?;
+        let (attrs, meta) = parsed.into_parts();
+        // Documented without meta; if the server does sign it, check.
+        if let Some(meta) = &meta {
+            if !verify_token_sign(&self.key, &meta.time, &attrs.refresh, &meta.sign) {
+                drop(Zeroizing::new(attrs.access));
+                drop(Zeroizing::new(attrs.refresh));
+                self.clear();
+                return Err(RefreshFailure::Other(
+                    Error::new(
+                        ErrorKind::ResponseSignatureInvalid,
+                        "B2BINPAY: refresh response meta.sign does not verify; \
+                         the tokens were discarded",
+                    )
+                    .with_http_status(resp.status),
+                ));
+            }
+        }
+        let server_now = meta.as_ref().and_then(|m| parse_rfc3339(&m.time));
+        self.store(attrs, server_now, true, false)
+            .map_err(RefreshFailure::Other)
+    }
+
+    /// Install a new pair. `server_now`: the server's clock at the response, if stated.
+    fn store(
+        &self,
+        attrs: wire::TokenAttributes,
+        server_now: Option<SystemTime>,
+        via_refresh: bool,
+        suspicious: bool,
+    ) -> Result<(Zeroizing<String>, TokenInfo)> {
+        let access = Zeroizing::new(attrs.access);
+        let refresh = Zeroizing::new(attrs.refresh);
+        if access.is_empty() || refresh.is_empty() {
+            return Err(Error::protocol(
+                "B2BINPAY: token response has an empty token",
+            ));
+        }
+        let access_at = parse_rfc3339(&attrs.access_expired_at).ok_or_else(|| {
+            Error::protocol("B2BINPAY: access_expired_at is not an RFC 3339 timestamp")
+        })?;
+        let refresh_at = parse_rfc3339(&attrs.refresh_expired_at).ok_or_else(|| {
+            Error::protocol("B2BINPAY: refresh_expired_at is not an RFC 3339 timestamp")
+        })?;
+        let mut st = self.state.lock();
+        let server_now = server_now.unwrap_or_else(|| shift(SystemTime::now(), st.clock_offset_ns));
+        let now = Instant::now();
+        let (access_renew_at, access_expires) =
+            schedule(now, server_now, access_at, self.cfg.refresh_margin);
+        let (refresh_usable_until, refresh_expires) =
+            schedule(now, server_now, refresh_at, self.cfg.refresh_margin);
+        let info = TokenInfo {
+            access_expires_at: access_at,
+            refresh_expires_at: refresh_at,
+            via_refresh,
+            suspicious_refresh: suspicious,
+        };
+        st.held = Some(Held {
+            access: access.clone(),
+            refresh: Some(refresh),
+            access_renew_at,
+            access_expires,
+            refresh_usable_until,
+            refresh_expires,
+            info: info.clone(),
+        });
+        Ok((access, info))
+    }
+
+    /// POST with retries: 429 (after `Retry-After`, or backoff) always; 5xx, network errors
+    /// and timeouts only with `retry_transient`. Stops when the next wait would pass the
+    /// deadline and returns the last outcome. A final 429 becomes [`ErrorKind::Throttled`].
+    fn post_retrying(
+        &self,
+        url: &str,
+        body: &[u8],
+        deadline: Instant,
+        retry_transient: bool,
+    ) -> Result<Response> {
+        let mut attempt: u32 = 0;
+        loop {
+            let r = self
+                .http
+                .post(url, &[], wire::CONTENT_TYPE, body, Some(deadline));
+            let wait = match &r {
+                Err(e)
+                    if retry_transient
+                        && matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout) =>
+                {
+                    backoff(attempt)
+                }
+                Ok(resp) if resp.status == 429 && retry_transient => {
+                    resp.retry_after.unwrap_or_else(|| backoff(attempt))
+                }
+                Ok(resp) if retry_transient && resp.status >= 500 => backoff(attempt),
+                _ => return throttled(r),
+            };
+            if Instant::now() + wait >= deadline {
+                return throttled(r);
+            }
+            std::thread::sleep(wait);
+            attempt = attempt.saturating_add(1);
+        }
+    }
+}
+
+fn throttled(r: Result<Response>) -> Result<Response> {
+    match r {
+        Ok(resp) if resp.status == 429 => Err(Error::new(
+            ErrorKind::Throttled,
+            format!(
+                "B2BINPAY throttled the request (HTTP 429): {}",
+                error_detail(&resp.body)
+            ),
+        )
+        .with_http_status(429)
+        .with_retry_after(resp.retry_after)),
+        other => other,
+    }
+}
+
+/// Capped exponential backoff with jitter (50–100 % of the step).
+fn backoff(attempt: u32) -> Duration {
+    let step = BACKOFF_BASE
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(BACKOFF_CAP);
+    step.mul_f64(0.5 + fastrand::f64() * 0.5)
+}
+
+/// (renew-from, expires) instants of a token whose stated expiry is `expiry` on the server
+/// clock, whose `now` is `server_now`. The margin is capped at half the lifetime so short
+/// lifetimes still get some use.
+fn schedule(
+    now: Instant,
+    server_now: SystemTime,
+    expiry: SystemTime,
+    margin: Duration,
+) -> (Instant, Instant) {
+    let lifetime = expiry.duration_since(server_now).unwrap_or(Duration::ZERO);
+    let margin = margin.min(lifetime / 2);
+    (now + (lifetime - margin), now + lifetime)
+}
+
+fn signed_diff_ns(a: SystemTime, b: SystemTime) -> i128 {
+    match a.duration_since(b) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    }
+}
+
+fn shift(t: SystemTime, ns: i128) -> SystemTime {
+    let d = Duration::from_nanos(ns.unsigned_abs().min(u64::MAX as u128) as u64);
+    if ns >= 0 {
+        t + d
+    } else {
+        t.checked_sub(d).unwrap_or(t)
+    }
+}
+
+/// Parse a response body without letting serde quote any of its values (tokens) into the
+/// error message.
+fn parse_json<T: for<'de> serde::Deserialize<'de>>(body: &[u8], what: &str) -> Result<T> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| Error::protocol(format!("B2BINPAY {what} response is not JSON")))?;
+    serde_json::from_value(value).map_err(|e| {
+        let msg = e.to_string();
+        let hint = if msg.starts_with("missing field") {
+            msg
+        } else {
+            "unexpected shape".to_string()
+        };
+        Error::protocol(format!("B2BINPAY {what} response: {hint}"))
+    })
+}
+
+/// JSON:API errors of a body, parsed defensively (empty when the shape is unknown).
+pub fn parse_api_errors(body: &[u8]) -> Vec<wire::ApiError> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let Some(arr) = v.get("errors").and_then(|e| e.as_array()) else {
+        return Vec::new();
+    };
+    arr.iter()
+        .filter_map(|e| {
+            let o = e.as_object()?;
+            Some(wire::ApiError {
+                code: o.get("code").filter(|c| !c.is_null()).cloned(),
+                detail: o.get("detail").and_then(|d| d.as_str()).map(str::to_string),
+                status: o.get("status").filter(|c| !c.is_null()).cloned(),
+            })
+        })
+        .collect()
+}
+
+/// An error's code as text (`2006`, `"2006"` and `"throttled"` all work).
+fn code_of(e: &wire::ApiError) -> Option<String> {
+    match e.code.as_ref()? {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) => Some(s.trim().to_string()),
+        _ => None,
+    }
+}
+
+/// "code 2006: No active account ..." from a JSON:API error body, else the raw text.
+fn error_detail(body: &[u8]) -> String {
+    let errors = parse_api_errors(body);
+    if errors.is_empty() {
+        return ErrorBody::parse(body).to_string();
+    }
+    errors
+        .iter()
+        .map(|e| match (code_of(e), &e.detail) {
+            (Some(c), Some(d)) => format!("code {c}: {d}"),
+            (Some(c), None) => format!("code {c}"),
+            (None, Some(d)) => d.clone(),
+            (None, None) => "(no detail)".to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn status_error(what: &str, resp: &Response) -> Error {
+    let errors = parse_api_errors(&resp.body);
+    let has_code = |c: i64| {
+        errors
+            .iter()
+            .any(|e| code_of(e).as_deref() == Some(c.to_string().as_str()))
+    };
+    let detail = error_detail(&resp.body);
+    let kind = match resp.status {
+        400 if has_code(wire::CODE_BAD_CREDENTIALS) => ErrorKind::AuthRejected,
+        401 | 403 => ErrorKind::AuthRejected,
+        429 => ErrorKind::Throttled,
+        _ => ErrorKind::HttpStatus,
+    };
+    let lead = if kind == ErrorKind::AuthRejected && resp.status == 400 {
+        "bad credentials"
+    } else if kind == ErrorKind::AuthRejected {
+        "rejected"
+    } else {
+        "failed"
+    };
+    Error::new(
+        kind,
+        format!(
+            "B2BINPAY {what} request {lead} (HTTP {}): {detail}",
+            resp.status
+        ),
+    )
+    .with_http_status(resp.status)
+    .with_retry_after(resp.retry_after)
+}
+
+#[cfg(test)]
+mod tests;
