@@ -69,7 +69,6 @@ impl Args {
             .transpose()
     }
 
-    #[allow(dead_code)]
     pub fn switch(&self, name: &str) -> bool {
         self.switches.iter().any(|s| s == name)
     }

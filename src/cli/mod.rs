@@ -35,11 +35,30 @@ USAGE:
           --account LOGIN --request-id ID [--wait S] [--poll-interval-ms MS]
   b2c sandbox [--port N] ...           (b2c sandbox --help for its flags)
 
+  b2c crm-sign --api-key KEY [--method POST] [--file PATH]
+        prints the CRM Open API headers to send: `key: KEY` and, for POST/PATCH/PUT with a
+        non-empty body, `signature: sha256=<hex>`. Sign the exact bytes you send.
+  b2c crm-verify --api-key KEY --signature VALUE [--file PATH]
+  b2c webhook-verify --secret SECRET --signature VALUE [--file PATH]   (VALUE with or without sha256=)
+  b2c b2binpay-token --base-url URL --login LOGIN --password PASSWORD [--refresh]
+        obtains a token pair, verifies meta.sign, prints the access token; with --refresh,
+        refreshes once and prints the new access token on a second line.
+  b2c retailcrm-token --secret SECRET --api-key KEY [--verify TOKEN]
+
+  Bodies come from --file PATH, or stdin without --file.
+
 Environment variables give defaults for the same flags:
   B2C_BASE_URL (--base-url), B2C_ADMIN_ID (--admin-id), B2C_DEVICE_IP (--device-ip),
-  B2C_KEY_ID (--key-id), B2C_PRIVATE_KEY (--private, a path)
+  B2C_KEY_ID (--key-id), B2C_PRIVATE_KEY (--private, a path),
+  B2C_API_KEY (--api-key), B2C_WEBHOOK_SECRET (webhook-verify --secret),
+  B2C_B2BINPAY_LOGIN (--login), B2C_B2BINPAY_PASSWORD (--password),
+  B2C_RETAILCRM_SECRET (retailcrm-token --secret).
+  Prefer the variables for secrets: a command line is visible to every user of the
+  machine (ps, /proc/PID/cmdline) and is kept in shell history; the environment of a
+  process is readable only by its owner and root.
 
-Exit codes: 0 ok/SUCCESS, 3 fee ERROR, 4 still PENDING, 1 any other failure.
+Exit codes: 0 ok/SUCCESS/valid, 3 fee ERROR or signature invalid, 4 still PENDING,
+1 any other failure (message on stderr).
 ";
 
 /// Run the CLI with `args` (without the program name); returns the exit code.
@@ -64,6 +83,11 @@ pub fn main(args: Vec<String>) -> i32 {
         "jwt" => jwt(rest),
         "sign" => sign(rest),
         "fee" => return fee(rest),
+        "crm-sign" => crm_sign(rest),
+        "crm-verify" => crm_verify(rest),
+        "webhook-verify" => webhook_verify(rest),
+        "b2binpay-token" => b2binpay_token(rest),
+        "retailcrm-token" => retailcrm_token(rest),
         other => Err(Error::invalid_arg(format!(
             "unknown command `{other}`; see b2c --help"
         ))),
@@ -233,6 +257,80 @@ fn fee_inner(rest: Vec<String>) -> Result<i32, Error> {
                 eprintln!("b2c fee: still PENDING when the wait ended");
             }
             Ok(EXIT_PENDING)
+        }
+    }
+}
+
+fn verdict(valid: bool, what: &str) -> i32 {
+    if valid {
+        println!("valid");
+        EXIT_OK
+    } else {
+        println!("invalid");
+        eprintln!("{what} does not match");
+        EXIT_INVALID
+    }
+}
+
+fn crm_sign(rest: Vec<String>) -> Result<i32, Error> {
+    let a = Args::parse(rest, &["api-key", "method", "file"], &[])?;
+    let key = Zeroizing::new(a.required("api-key", Some("B2C_API_KEY"))?);
+    let method = a.optional("method", None).unwrap_or_else(|| "POST".into());
+    let body = read_body(&a)?;
+    for (name, value) in crate::crm_openapi::sign_request(&key, &method, &body) {
+        println!("{name}: {value}");
+    }
+    Ok(EXIT_OK)
+}
+
+fn crm_verify(rest: Vec<String>) -> Result<i32, Error> {
+    let a = Args::parse(rest, &["api-key", "signature", "file"], &[])?;
+    let key = Zeroizing::new(a.required("api-key", Some("B2C_API_KEY"))?);
+    let sig = a.required("signature", None)?;
+    let body = read_body(&a)?;
+    Ok(verdict(crate::crm_openapi::verify_signature(&key, &body, &sig), "signature"))
+}
+
+fn webhook_verify(rest: Vec<String>) -> Result<i32, Error> {
+    let a = Args::parse(rest, &["secret", "signature", "file"], &[])?;
+    let secret = Zeroizing::new(a.required("secret", Some("B2C_WEBHOOK_SECRET"))?);
+    let sig = a.required("signature", None)?;
+    let body = read_body(&a)?;
+    Ok(verdict(
+        crate::crm_openapi::verify_webhook(secret.as_bytes(), &body, &sig),
+        "X-Crm-Signature",
+    ))
+}
+
+fn b2binpay_token(rest: Vec<String>) -> Result<i32, Error> {
+    let a = Args::parse(rest, &["base-url", "login", "password"], &["refresh"])?;
+    let login = Zeroizing::new(a.required("login", Some("B2C_B2BINPAY_LOGIN"))?);
+    let password = Zeroizing::new(a.required("password", Some("B2C_B2BINPAY_PASSWORD"))?);
+    let base = a.required("base-url", Some("B2C_BASE_URL"))?;
+    let cfg = crate::b2binpay::B2binpayConfig::new(&base, &login, &password);
+    let http = crate::http::HttpClient::new(crate::http::HttpConfig::default())?;
+    let client = crate::b2binpay::B2binpayClient::new(cfg, http)?;
+    client.login()?;
+    println!("{}", client.access_token()?.as_str());
+    if a.switch("refresh") {
+        client.refresh()?;
+        println!("{}", client.access_token()?.as_str());
+    }
+    Ok(EXIT_OK)
+}
+
+fn retailcrm_token(rest: Vec<String>) -> Result<i32, Error> {
+    let a = Args::parse(rest, &["secret", "api-key", "verify"], &[])?;
+    let secret = Zeroizing::new(a.required("secret", Some("B2C_RETAILCRM_SECRET"))?);
+    let api_key = Zeroizing::new(a.required("api-key", Some("B2C_API_KEY"))?);
+    match a.optional("verify", None) {
+        Some(token) => Ok(verdict(
+            crate::retailcrm::verify_register_token(&secret, &api_key, &token),
+            "register token",
+        )),
+        None => {
+            println!("{}", crate::retailcrm::register_token(&secret, &api_key));
+            Ok(EXIT_OK)
         }
     }
 }
