@@ -168,3 +168,23 @@ fn retailcrm_token_and_help() {
     assert!(stdout(&o).contains("shell history"), "help explains why env vars are safer");
     assert_eq!(b2c(&["nope"], &[], b"").status.code(), Some(1));
 }
+
+#[test]
+fn b2binpay_token_against_the_sandbox() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let base = format!("{}/b2binpay", sandbox.base_url());
+    let env = [("B2C_B2BINPAY_LOGIN", "sandbox-login"), ("B2C_B2BINPAY_PASSWORD", "sandbox-password")];
+    let o = b2c(&["b2binpay-token", "--base-url", &base, "--refresh"], &env, b"");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_ne!(lines[0], lines[1], "the refresh rotated the access token");
+    let st = sandbox.b2binpay().stats();
+    assert_eq!((st.token_ok, st.refresh_ok, st.refresh_replayed), (1, 1, 0));
+
+    let o = b2c(&["b2binpay-token", "--base-url", &base, "--login", "sandbox-login", "--password", "wrong"], &[], b"");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!stderr(&o).contains("wrong"), "the password is not echoed: {}", stderr(&o));
+    sandbox.shutdown();
+}

@@ -141,6 +141,9 @@ impl FeeResult {
     }
 }
 
+/// A progress callback: `Break` stops the wait with [`ErrorKind::Cancelled`].
+pub type ProgressFn<'a> = &'a mut dyn FnMut(&Progress) -> ControlFlow<()>;
+
 /// What a progress callback sees after each processext answer.
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
@@ -549,7 +552,7 @@ impl Client {
         account_login: &str,
         request_id: &str,
         wait: Option<Duration>,
-        mut on_progress: Option<&mut dyn FnMut(&Progress) -> ControlFlow<()>>,
+        mut on_progress: Option<ProgressFn<'_>>,
     ) -> Result<FeeResult> {
         validate_id("account_login", account_login)?;
         validate_id("request_id", request_id)?;

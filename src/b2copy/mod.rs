@@ -5,5 +5,5 @@ mod client;
 pub mod jwt;
 pub mod wire;
 
-pub use client::{Client, ClientConfig, FeeResult, FeeStatus, Progress, RetryPolicy};
+pub use client::{Client, ClientConfig, FeeResult, FeeStatus, Progress, ProgressFn, RetryPolicy};
 pub use jwt::{mint_external_token, ExternalTokenParams};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::error::b2c_error;
 use super::guard::*;
 use super::status::b2c_status;
-use crate::b2copy::{Client, Progress};
+use crate::b2copy::{Client, Progress, ProgressFn};
 use crate::config::client_config_from_json;
 
 /// A B2COPY client for one service admin: configuration, key, tokens and a keep-alive
@@ -124,7 +124,7 @@ pub unsafe extern "C" fn b2c_fee_process(
         });
         let cb_ref = cb
             .as_mut()
-            .map(|c| c as &mut dyn FnMut(&Progress) -> ControlFlow<()>);
+            .map(|c| c as ProgressFn<'_>);
         let result = client.inner.fee_process(login, rid, wait, cb_ref)?;
         if !out_fee_status.is_null() {
             *out_fee_status = result.status as i32;

@@ -29,6 +29,15 @@ A strict offline B2COPY emulator on 127.0.0.1.
   --drop-rate F            probability of closing without an answer (0..1)
   --malformed-rate F       probability of a truncated JSON answer (0..1)
   --seed N                 seed of the random faults (default 0)
+
+Other vendors, mounted on the same port:
+  B2BINPAY at /b2binpay, CRM Open API at /crm, RetailCRM system at /retailcrm
+  --b2binpay-login L       accepted B2BINPAY login (default sandbox-login)
+  --b2binpay-password P    accepted B2BINPAY password (default sandbox-password)
+  --b2binpay-access-ttl S  B2BINPAY access token lifetime (default 900)
+  --b2binpay-refresh-ttl S B2BINPAY refresh token lifetime (default 3600)
+  --crm-api-key KEY        API key the CRM Open API accepts (repeatable; default sandbox-api-key)
+  --retailcrm-api-key KEY  API key the RetailCRM system accepts (repeatable; default sandbox-api-key)
   --help                   this text
 
 Prints `b2c-sandbox listening on http://127.0.0.1:PORT` once ready, then serves until killed.
@@ -93,7 +102,7 @@ fn parse_register(v: &str) -> Result<RegisteredKey, String> {
 
 enum Parsed {
     Help,
-    Run(SandboxConfig, Vec<RegisteredKey>),
+    Run(Box<SandboxConfig>, Vec<RegisteredKey>),
 }
 
 fn parse(args: &[String]) -> Result<Parsed, String> {
@@ -103,6 +112,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
     };
     cfg.faults.retry_after_s = 1;
     let mut keys = Vec::new();
+    let (mut crm_keys_given, mut retailcrm_keys_given) = (false, false);
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
@@ -114,7 +124,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
         if flag == "--help" || flag == "-h" {
             return Ok(Parsed::Help);
         }
-        const FLAGS: [&str; 16] = [
+        const FLAGS: [&str; 22] = [
             "--port",
             "--register",
             "--access-ttl",
@@ -130,6 +140,12 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
             "--drop-rate",
             "--malformed-rate",
             "--seed",
+            "--b2binpay-login",
+            "--b2binpay-password",
+            "--b2binpay-access-ttl",
+            "--b2binpay-refresh-ttl",
+            "--crm-api-key",
+            "--retailcrm-api-key",
             "--help",
         ];
         if !FLAGS.contains(&flag) {
@@ -153,6 +169,28 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
             "--pending-polls" => cfg.pending_polls = parse_num(flag, v)?,
             "--pending-ms" => cfg.pending_for = Duration::from_millis(parse_num(flag, v)?),
             "--error-login" => cfg.error_logins.push(v.to_string()),
+            "--b2binpay-login" => cfg.vendors.b2binpay_login = v.to_string(),
+            "--b2binpay-password" => cfg.vendors.b2binpay_password = v.to_string(),
+            "--b2binpay-access-ttl" => {
+                cfg.vendors.b2binpay_access_ttl = Duration::from_secs(parse_num(flag, v)?)
+            }
+            "--b2binpay-refresh-ttl" => {
+                cfg.vendors.b2binpay_refresh_ttl = Duration::from_secs(parse_num(flag, v)?)
+            }
+            "--crm-api-key" => {
+                if !crm_keys_given {
+                    cfg.vendors.crm_api_keys.clear();
+                    crm_keys_given = true;
+                }
+                cfg.vendors.crm_api_keys.push(v.to_string())
+            }
+            "--retailcrm-api-key" => {
+                if !retailcrm_keys_given {
+                    cfg.vendors.retailcrm_api_keys.clear();
+                    retailcrm_keys_given = true;
+                }
+                cfg.vendors.retailcrm_api_keys.push(v.to_string())
+            }
             "--token-shape" => {
                 cfg.token_shape = match v {
                     "plain" => TokenShape::Plain,
@@ -175,7 +213,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
         }
         i += 1;
     }
-    Ok(Parsed::Run(cfg, keys))
+    Ok(Parsed::Run(Box::new(cfg), keys))
 }
 
 /// Run the sandbox from command-line flags. `args` are the flags only (no program name,
@@ -188,7 +226,7 @@ pub fn cli_main(args: Vec<String>) -> i32 {
             let _ = std::io::stdout().flush();
             return 0;
         }
-        Ok(Parsed::Run(cfg, keys)) => (cfg, keys),
+        Ok(Parsed::Run(cfg, keys)) => (*cfg, keys),
         Err(msg) => {
             eprintln!("b2c-sandbox: {msg}");
             return 2;

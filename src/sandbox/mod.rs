@@ -65,6 +65,48 @@ pub struct SandboxConfig {
     pub faults: Faults,
     /// Seed of the random fault draws.
     pub seed: u64,
+    /// The B2BINPAY, CRM Open API and RetailCRM emulators mounted beside B2COPY.
+    pub vendors: VendorConfig,
+}
+
+/// Settings of the emulators of the other three vendors, mounted by [`Sandbox::start`] at
+/// `/b2binpay`, `/crm` and `/retailcrm`.
+#[derive(Clone)]
+pub struct VendorConfig {
+    /// B2BINPAY credential accepted by `/b2binpay/token/` (default `sandbox-login` /
+    /// `sandbox-password`).
+    pub b2binpay_login: String,
+    pub b2binpay_password: String,
+    /// B2BINPAY token lifetimes (default 900 s / 3600 s).
+    pub b2binpay_access_ttl: Duration,
+    pub b2binpay_refresh_ttl: Duration,
+    /// API keys the CRM Open API emulator accepts (default `sandbox-api-key`).
+    pub crm_api_keys: Vec<String>,
+    /// API keys the RetailCRM system emulator accepts (default `sandbox-api-key`).
+    pub retailcrm_api_keys: Vec<String>,
+}
+
+impl Default for VendorConfig {
+    fn default() -> Self {
+        VendorConfig {
+            b2binpay_login: "sandbox-login".into(),
+            b2binpay_password: "sandbox-password".into(),
+            b2binpay_access_ttl: Duration::from_secs(900),
+            b2binpay_refresh_ttl: Duration::from_secs(3600),
+            crm_api_keys: vec!["sandbox-api-key".into()],
+            retailcrm_api_keys: vec!["sandbox-api-key".into()],
+        }
+    }
+}
+
+impl std::fmt::Debug for VendorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VendorConfig")
+            .field("b2binpay_access_ttl", &self.b2binpay_access_ttl)
+            .field("b2binpay_refresh_ttl", &self.b2binpay_refresh_ttl)
+            .field("credentials", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Default for SandboxConfig {
@@ -82,6 +124,7 @@ impl Default for SandboxConfig {
             max_jwt_ttl: Duration::from_secs(3600),
             faults: Faults::default(),
             seed: 0,
+            vendors: VendorConfig::default(),
         }
     }
 }
@@ -140,13 +183,14 @@ pub struct Sandbox {
     server: Server,
     b2copy: Arc<b2copy::B2copyEmulator>,
     faults: Arc<FaultInjector>,
+    b2binpay: Arc<b2binpay::B2binpayEmulator>,
+    crm: Arc<crm::CrmEmulator>,
+    retailcrm: Arc<retailcrm::RetailcrmEmulator>,
 }
 
 impl Sandbox {
     /// Start the sandbox with the B2COPY emulator on `127.0.0.1:cfg.port`.
     pub fn start(cfg: SandboxConfig) -> std::io::Result<Sandbox> {
-        // Further vendor emulators are added here (or passed to `start_with`):
-        // b2binpay (`/b2binpay/...`), crm (`/crm/...`), retailcrm (`/retailcrm/...`).
         Self::start_with(cfg, Vec::new())
     }
 
@@ -157,8 +201,22 @@ impl Sandbox {
     ) -> std::io::Result<Sandbox> {
         let faults = Arc::new(FaultInjector::new(cfg.faults.clone(), cfg.seed));
         let b2copy = Arc::new(b2copy::B2copyEmulator::new(&cfg));
+        let v = &cfg.vendors;
+        let mut b2b_cfg = b2binpay::B2binpayEmulatorConfig::new(&v.b2binpay_login, &v.b2binpay_password);
+        b2b_cfg.access_ttl = v.b2binpay_access_ttl;
+        b2b_cfg.refresh_ttl = v.b2binpay_refresh_ttl;
+        let b2binpay = Arc::new(b2binpay::B2binpayEmulator::new(b2b_cfg));
+        let crm_keys: Vec<&str> = v.crm_api_keys.iter().map(String::as_str).collect();
+        let crm = Arc::new(crm::CrmEmulator::new(&crm_keys));
+        let rcrm_keys: Vec<&str> = v.retailcrm_api_keys.iter().map(String::as_str).collect();
+        let retailcrm = Arc::new(retailcrm::RetailcrmEmulator::new(&rcrm_keys));
+        // B2COPY first, then caller-supplied emulators (which win over the defaults below
+        // for the paths they own), then the default vendor emulators.
         let mut emulators: Vec<Arc<dyn Emulator>> = vec![b2copy.clone()];
         emulators.extend(extra);
+        emulators.push(b2binpay.clone());
+        emulators.push(crm.clone());
+        emulators.push(retailcrm.clone());
         let f = faults.clone();
         let handler: Handler = Arc::new(move |req: &HttpRequest| dispatch(&emulators, &f, req));
         let server = Server::start(cfg.port, handler)?;
@@ -166,10 +224,28 @@ impl Sandbox {
             server,
             b2copy,
             faults,
+            b2binpay,
+            crm,
+            retailcrm,
         })
     }
 
     /// `http://127.0.0.1:PORT`
+    /// The mounted B2BINPAY emulator (its client base URL is `{base_url}/b2binpay`).
+    pub fn b2binpay(&self) -> &Arc<b2binpay::B2binpayEmulator> {
+        &self.b2binpay
+    }
+
+    /// The mounted CRM Open API emulator (client base URL `{base_url}/crm`).
+    pub fn crm(&self) -> &Arc<crm::CrmEmulator> {
+        &self.crm
+    }
+
+    /// The mounted RetailCRM system emulator (systemUrl `{base_url}/retailcrm`).
+    pub fn retailcrm(&self) -> &Arc<retailcrm::RetailcrmEmulator> {
+        &self.retailcrm
+    }
+
     pub fn base_url(&self) -> String {
         self.server.base_url()
     }
