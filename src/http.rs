@@ -274,6 +274,11 @@ fn map_transport(e: ureq::Error) -> Error {
         U::Timeout(t) => Error::new(ErrorKind::Timeout, format!("timed out ({t:?})")),
         U::HostNotFound => Error::new(ErrorKind::Network, "host not found"),
         U::ConnectionFailed => Error::new(ErrorKind::Network, "connection failed"),
+        // Certificate and handshake failures arrive as I/O errors wrapping a rustls error:
+        // they are TLS errors (never retried as network errors).
+        U::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
+            Error::new(ErrorKind::Tls, format!("TLS error: {io}"))
+        }
         U::Io(io) => match io.kind() {
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                 Error::new(ErrorKind::Timeout, format!("timed out: {io}"))

@@ -408,3 +408,18 @@ fn debug_output_has_no_secrets() {
     assert!(!dbg.contains(e.key_pem.lines().nth(1).unwrap()));
     assert!(!dbg.contains("eyJ"), "no token in Debug: {dbg}");
 }
+
+#[test]
+fn read_timeout_and_deadline_bound_a_slow_server() {
+    let e = env(SandboxConfig::default());
+    let mut cfg = e.config();
+    cfg.http.read_timeout = Duration::from_millis(100);
+    cfg.call_deadline = Duration::from_millis(700);
+    let c = e.client_with(cfg);
+    c.authenticate().unwrap();
+    e.sandbox.inject(PATH_PROCESS, Fault::Latency(Duration::from_secs(3)), 20);
+    let t = Instant::now();
+    let err = c.fee_process("123456", "wd-slow-server", None, None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+}
