@@ -1,0 +1,128 @@
+<?php
+
+declare(strict_types=1);
+
+namespace B2c;
+
+use FFI;
+use FFI\CData;
+
+/**
+ * One B2BINPAY credential and its tokens. The array keys are the JSON configuration keys of
+ * b2c_b2binpay_new: base_url, login, password (required); refresh_margin_s, deadline_ms and
+ * the transport keys (connect_timeout_ms, read_timeout_ms, request_timeout_ms,
+ * max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent).
+ */
+final class B2binpay
+{
+    private ?CData $ptr = null;
+
+    /** @param array<string, mixed> $config */
+    public function __construct(array $config)
+    {
+        try {
+            $json = json_encode($config === [] ? new \stdClass() : $config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
+        } catch (\JsonException $e) {
+            throw new InvalidArgumentException('config is not JSON-encodable: ' . $e->getMessage(), Status::CONFIG->value);
+        }
+        $ffi = Library::ffi();
+        $out = $ffi->new('b2c_b2binpay*');
+        $err = Library::newError();
+        $st = $ffi->b2c_b2binpay_new($json, FFI::addr($out), FFI::addr($err));
+        if ($st !== 0) {
+            Library::raise($st, $err);
+        }
+        $this->ptr = $out;
+    }
+
+    /** Obtain a token pair (POST /token/) and verify meta.sign. */
+    public function login(): void
+    {
+        Library::callStatus('b2c_b2binpay_login', $this->handle());
+    }
+
+    /** Refresh the token pair now (single-flight). */
+    public function refresh(): void
+    {
+        Library::callStatus('b2c_b2binpay_refresh', $this->handle());
+    }
+
+    /**
+     * A valid access token (`Authorization: Bearer <token>`), logging in or refreshing ahead
+     * of expiry as needed. $suspicious is set to true when, on the way, an unexpired refresh
+     * token was rejected (all tokens were dropped and the handle logged in again): treat
+     * that as a security event.
+     */
+    public function accessToken(?bool &$suspicious = null): string
+    {
+        $ffi = Library::ffi();
+        $out = $ffi->new('char*');
+        $flag = $ffi->new('int32_t');
+        $err = Library::newError();
+        $st = $ffi->b2c_b2binpay_access_token($this->handle(), FFI::addr($out), FFI::addr($flag), FFI::addr($err));
+        if ($st !== 0) {
+            Library::raise($st, $err);
+        }
+        $suspicious = $flag->cdata !== 0;
+        return Library::takeString($out);
+    }
+
+    /** @return array{logins: int, refreshes: int, suspicious: int} counters since creation */
+    public function counters(): array
+    {
+        $ffi = Library::ffi();
+        $a = $ffi->new('uint64_t');
+        $b = $ffi->new('uint64_t');
+        $c = $ffi->new('uint64_t');
+        $st = $ffi->b2c_b2binpay_counters($this->handle(), FFI::addr($a), FFI::addr($b), FFI::addr($c));
+        if ($st !== 0) {
+            Library::raise($st, null);
+        }
+        return ['logins' => $a->cdata, 'refreshes' => $b->cdata, 'suspicious' => $c->cdata];
+    }
+
+    /** Verify a B2BINPAY v2 deposit callback signature (constant time). */
+    public static function verifyCallback(
+        string $login,
+        string $password,
+        string $status,
+        string $amount,
+        string $trackingId,
+        string $metaTime,
+        string $sign,
+    ): bool {
+        return Library::callVerify('b2c_b2binpay_verify_callback', $login, $password, $status, $amount, $trackingId, $metaTime, $sign);
+    }
+
+    private function handle(): CData
+    {
+        if ($this->ptr === null) {
+            throw new ClosedException('this B2binpay is closed', Status::NULL_POINTER->value);
+        }
+        return $this->ptr;
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->ptr === null;
+    }
+
+    public function close(): void
+    {
+        if ($this->ptr !== null) {
+            $ptr = $this->ptr;
+            $this->ptr = null;
+            Library::ffi()->b2c_b2binpay_free($ptr);
+        }
+    }
+
+    public function __destruct()
+    {
+        $this->close();
+    }
+
+    public function __debugInfo(): array
+    {
+        return ['b2binpay' => $this->ptr === null ? 'closed' : 'open (credentials redacted)'];
+    }
+}

@@ -1,0 +1,102 @@
+<?php
+
+declare(strict_types=1);
+
+namespace B2c\Tests;
+
+use B2c\Key;
+
+/** A real target/release/b2c-sandbox process on an ephemeral port. */
+final class Sandbox
+{
+    public const ERROR_LOGIN = '666000';
+
+    public readonly string $url;
+    /** @var resource */
+    private $proc;
+    /** @var array<int, resource> */
+    private array $pipes;
+
+    /** @param list<string> $args */
+    public function __construct(array $args)
+    {
+        $bin = self::repo() . '/target/release/b2c-sandbox';
+        if (!is_file($bin)) {
+            throw new \RuntimeException("$bin not built (cargo build --release)");
+        }
+        $proc = proc_open(
+            array_merge([$bin, '--port', '0'], $args),
+            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'w']],
+            $pipes,
+        );
+        if (!is_resource($proc)) {
+            throw new \RuntimeException('could not start the sandbox');
+        }
+        $this->proc = $proc;
+        $this->pipes = $pipes;
+        $r = [$pipes[1]];
+        $w = $e = null;
+        $line = stream_select($r, $w, $e, 15) ? fgets($pipes[1]) : false;
+        $prefix = 'b2c-sandbox listening on ';
+        if ($line === false || !str_starts_with($line, $prefix)) {
+            $this->stop();
+            throw new \RuntimeException('sandbox did not start: ' . var_export($line, true));
+        }
+        $this->url = trim(substr($line, strlen($prefix)));
+    }
+
+    /** Start a sandbox with $key registered as kid1 / admin 42. */
+    public static function withKey(Key $key, string ...$extra): self
+    {
+        $pub = tempnam(sys_get_temp_dir(), 'b2c_pub_');
+        file_put_contents($pub, $key->publicPem());
+        try {
+            return new self(array_merge(['--register', "kid1:42:$pub"], $extra));
+        } finally {
+            // The sandbox reads the file at start-up.
+            register_shutdown_function(static fn () => @unlink($pub));
+        }
+    }
+
+    /** @return array<string, mixed> */
+    public function config(Key $key): array
+    {
+        return [
+            'base_url' => $this->url,
+            'admin_id' => 42,
+            'device_ip' => '127.0.0.1',
+            'key_id' => 'kid1',
+            'private_key_pem' => $key->privatePem(),
+            'poll_interval_ms' => 20,
+        ];
+    }
+
+    public function stop(): void
+    {
+        if (is_resource($this->proc)) {
+            proc_terminate($this->proc, 9);
+            foreach ($this->pipes as $p) {
+                if (is_resource($p)) {
+                    fclose($p);
+                }
+            }
+            proc_close($this->proc);
+        }
+    }
+
+    public function __destruct()
+    {
+        $this->stop();
+    }
+
+    public static function repo(): string
+    {
+        return dirname(__DIR__, 3);
+    }
+
+    public static function requestId(string $prefix = 'wd'): string
+    {
+        static $n = 0;
+        return sprintf('%s-%d-%d', $prefix, getmypid(), ++$n);
+    }
+}

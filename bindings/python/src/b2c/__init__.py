@@ -1,0 +1,82 @@
+"""Python binding of libb2c (ctypes): the B2COPY fee API for CRM back offices.
+
+    import b2c
+    with b2c.Client(base_url=..., admin_id=42, device_ip="203.0.113.10",
+                    key_id="kid1", private_key_path="/etc/crm/b2copy.pem") as client:
+        result = client.fee_process("123456", "wd-1", wait=30)
+        print(result.status)          # FeeStatus.SUCCESS
+
+Other protocols: b2c.CrmOpenApi (request signing, webhooks), b2c.B2binpay (tokens,
+callbacks), b2c.RetailCrm (simple connection).
+
+The native library is located on first use: bundled next to this package, else the
+B2C_LIBRARY environment variable, else a repository build (target/release).
+"""
+
+from ._b2binpay import AccessToken, B2binpay, B2binpayCounters
+from ._crm import CrmOpenApi
+from ._retailcrm import RetailCrm
+from ._b2copy import Client, FeeResult, Key, ProgressCallback, mint_jwt, sign_payload, version
+from ._errors import (
+    AuthError,
+    CancelledError,
+    ClosedError,
+    Error,
+    FeeError,
+    FeeStatus,
+    InternalError,
+    InvalidArgumentError,
+    IoError,
+    KeyFormatError,
+    NetworkError,
+    ProtocolError,
+    RemoteError,
+    SignatureError,
+    Status,
+    StillPendingError,
+    ThrottledError,
+    TimeoutError,
+    error_class,
+    status_str,
+)
+from ._native import LibraryNotFoundError, find_library, library_path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "FeeResult",
+    "FeeStatus",
+    "Key",
+    "ProgressCallback",
+    "Status",
+    "mint_jwt",
+    "CrmOpenApi",
+    "B2binpay",
+    "AccessToken",
+    "B2binpayCounters",
+    "RetailCrm",
+    "sign_payload",
+    "version",
+    "status_str",
+    "error_class",
+    "find_library",
+    "library_path",
+    "LibraryNotFoundError",
+    "Error",
+    "AuthError",
+    "NetworkError",
+    "TimeoutError",
+    "ThrottledError",
+    "ProtocolError",
+    "InvalidArgumentError",
+    "ClosedError",
+    "IoError",
+    "KeyFormatError",
+    "FeeError",
+    "StillPendingError",
+    "CancelledError",
+    "SignatureError",
+    "RemoteError",
+    "InternalError",
+]

@@ -1,0 +1,134 @@
+"""B2BINPAY: one credential and its tokens (login, single-flight refresh, access tokens)."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+from typing import Any, Mapping, NamedTuple, Optional
+
+from . import _native
+from ._calls import call_verify, cstr, take_string
+from ._errors import ClosedError, Status, make_error
+from ._handle import Handle
+
+
+class AccessToken(NamedTuple):
+    token: str
+    #: True when, on the way, an unexpired refresh token was rejected (all tokens were
+    #: dropped and the handle logged in again): treat it as a security event.
+    suspicious: bool
+
+
+class B2binpayCounters(NamedTuple):
+    logins: int
+    refreshes: int
+    suspicious: int
+
+
+class B2binpay:
+    """One B2BINPAY credential. Keyword arguments are the JSON configuration keys of
+    ``b2c_b2binpay_new``: base_url, login, password (required); refresh_margin_s,
+    deadline_ms and the transport keys (connect_timeout_ms, read_timeout_ms,
+    request_timeout_ms, max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent).
+
+    May be shared by many threads; close() (or ``with``) releases it after calls in flight.
+    """
+
+    __slots__ = ("_h", "__weakref__")
+
+    def __init__(self, **config: Any) -> None:
+        self._h: Optional[Handle] = None
+        lib = _native.lib()
+        out, err = ctypes.c_void_p(), ctypes.c_void_p()
+        st = lib.b2c_b2binpay_new(json.dumps(config).encode("utf-8"), ctypes.byref(out), ctypes.byref(err))
+        if st:
+            raise make_error(st, err)
+        self._h = Handle(out.value, lib.b2c_b2binpay_free, "B2binpay")  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> "B2binpay":
+        return cls(**dict(config))
+
+    def _call(self, fn_name: str, *args: Any) -> None:
+        h = self._handle()
+        ptr = h.acquire()
+        try:
+            err = ctypes.c_void_p()
+            st = getattr(_native.lib(), fn_name)(ptr, *args, ctypes.byref(err))
+        finally:
+            h.release()
+        if st:
+            raise make_error(st, err)
+
+    def login(self) -> None:
+        """Obtain a token pair (POST /token/) and verify ``meta.sign``."""
+        self._call("b2c_b2binpay_login")
+
+    def refresh(self) -> None:
+        """Refresh the token pair now (single-flight)."""
+        self._call("b2c_b2binpay_refresh")
+
+    def access_token(self) -> AccessToken:
+        """A valid access token (``Authorization: Bearer <token>``), logging in or refreshing
+        ahead of expiry as needed."""
+        out = ctypes.c_void_p()
+        suspicious = ctypes.c_int32(0)
+        self._call("b2c_b2binpay_access_token", ctypes.byref(out), ctypes.byref(suspicious))
+        return AccessToken(take_string(out), bool(suspicious.value))
+
+    def counters(self) -> B2binpayCounters:
+        """Logins, refreshes and suspicious refresh-token rejections since creation."""
+        a, b, c = ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_uint64()
+        h = self._handle()
+        ptr = h.acquire()
+        try:
+            st = _native.lib().b2c_b2binpay_counters(ptr, ctypes.byref(a), ctypes.byref(b), ctypes.byref(c))
+        finally:
+            h.release()
+        if st:
+            raise make_error(st, ctypes.c_void_p())
+        return B2binpayCounters(a.value, b.value, c.value)
+
+    @staticmethod
+    def verify_callback(
+        login: str, password: str, status: str, amount: str, tracking_id: str, meta_time: str, sign: str
+    ) -> bool:
+        """Verify a B2BINPAY v2 deposit callback signature (constant time)."""
+        return call_verify(
+            "b2c_b2binpay_verify_callback",
+            cstr(login, "login"),
+            cstr(password, "password"),
+            cstr(status, "status"),
+            cstr(amount, "amount"),
+            cstr(tracking_id, "tracking_id"),
+            cstr(meta_time, "meta_time"),
+            cstr(sign, "sign"),
+        )
+
+    def _handle(self) -> Handle:
+        if self._h is None:
+            raise ClosedError(Status.NULL_POINTER, "this B2binpay is closed")
+        return self._h
+
+    @property
+    def closed(self) -> bool:
+        return self._h is None or self._h.closed
+
+    def close(self) -> None:
+        if self._h is not None:
+            self._h.close()
+
+    def __enter__(self) -> "B2binpay":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return f"<b2c.B2binpay {'closed' if self.closed else 'open'}>"

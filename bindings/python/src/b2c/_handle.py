@@ -1,0 +1,57 @@
+"""A native handle shared between threads and freed exactly once.
+
+libb2c allows a b2c_client / b2c_key to be used from several threads at once, but not to be
+freed while another thread uses it. This guard counts calls in flight: close() marks the
+handle closed at once (new calls raise ClosedError) and the last call still running frees
+it. So a close() racing a fee_process() in another thread is never a use-after-free.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Optional
+
+from ._errors import ClosedError, Status
+
+
+class Handle:
+    __slots__ = ("_ptr", "_free", "_lock", "_busy", "_closed", "_what")
+
+    def __init__(self, ptr: int, free: Callable[[int], None], what: str) -> None:
+        self._ptr: Optional[int] = ptr
+        self._free = free
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._closed = False
+        self._what = what
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def acquire(self) -> int:
+        with self._lock:
+            if self._closed:
+                raise ClosedError(Status.NULL_POINTER, f"this {self._what} is closed")
+            self._busy += 1
+            return self._ptr  # type: ignore[return-value]
+
+    def release(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            if not (self._closed and self._busy == 0):
+                return
+            ptr, self._ptr = self._ptr, None
+        if ptr:
+            self._free(ptr)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._busy:
+                return  # the last release() frees it
+            ptr, self._ptr = self._ptr, None
+        if ptr:
+            self._free(ptr)

@@ -1,0 +1,94 @@
+"""Fixtures: a real b2c-sandbox process on an ephemeral port, and a key registered with it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+import b2c
+
+REPO = Path(__file__).resolve().parents[3]
+SANDBOX = REPO / "target" / "release" / "b2c-sandbox"
+KEY_FIXTURES = REPO / "tests" / "fixtures" / "keys"
+ERROR_LOGIN = "666000"
+
+
+class Sandbox:
+    def __init__(self, args: List[str]) -> None:
+        if not SANDBOX.is_file():
+            pytest.skip(f"{SANDBOX} not built (cargo build --release)")
+        self.proc = subprocess.Popen(
+            [str(SANDBOX), "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line: List[str] = []
+        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()))  # type: ignore[union-attr]
+        reader.start()
+        reader.join(15)
+        prefix = "b2c-sandbox listening on "
+        if not line or not line[0].startswith(prefix):
+            self.stop()
+            raise RuntimeError(f"sandbox did not start: {line!r}")
+        self.url = line[0][len(prefix):].strip()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+
+def start_sandbox(tmp: Path, key: b2c.Key, *extra: str, key_id: str = "kid1", admin_id: int = 42) -> Sandbox:
+    pub = tmp / f"{key_id}.pub.pem"
+    pub.write_text(key.public_pem())
+    return Sandbox(["--register", f"{key_id}:{admin_id}:{pub}", *extra])
+
+
+@pytest.fixture(scope="session")
+def key() -> Iterator[b2c.Key]:
+    with b2c.Key.generate() as k:
+        yield k
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory, key: b2c.Key) -> Iterator[Sandbox]:
+    sb = start_sandbox(
+        tmp_path_factory.mktemp("sandbox"), key, "--pending-polls", "2", "--error-login", ERROR_LOGIN
+    )
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture()
+def config(sandbox: Sandbox, key: b2c.Key) -> Dict[str, Any]:
+    return {
+        "base_url": sandbox.url,
+        "admin_id": 42,
+        "device_ip": "127.0.0.1",
+        "key_id": "kid1",
+        "private_key_pem": key.private_pem(),
+        "poll_interval_ms": 20,
+    }
+
+
+@pytest.fixture()
+def client(config: Dict[str, Any]) -> Iterator[b2c.Client]:
+    with b2c.Client.from_dict(config) as c:
+        yield c
+
+
+_counter = iter(range(1, 1 << 30))
+_counter_lock = threading.Lock()
+
+
+def request_id(prefix: str = "wd") -> str:
+    """A request id unique within the test session (the sandbox remembers them)."""
+    with _counter_lock:
+        n = next(_counter)
+    return f"{prefix}-{os.getpid()}-{n}"

@@ -1,0 +1,73 @@
+<?php
+
+/*
+ * Charge the fees of one withdrawal through B2COPY and wait for the final status.
+ *
+ * Environment: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (path
+ * to the PEM private key), B2C_ACCOUNT (default "123456"), B2C_REQUEST_ID (default
+ * "example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional); B2C_LIBRARY if
+ * libb2c is not in the repository's target/release.
+ *
+ * Prints every status seen and the final one; exits 0 on SUCCESS, 1 otherwise.
+ *   php examples/php/fee.php
+ */
+
+declare(strict_types=1);
+
+// With Composer: require 'vendor/autoload.php'; here, the binding's own autoloader.
+require dirname(__DIR__, 2) . '/bindings/php/autoload.php';
+
+use B2c\B2cException;
+use B2c\Client;
+use B2c\FeeException;
+use B2c\FeeStatus;
+use B2c\StillPendingException;
+
+function env(string $name, ?string $default = null): string
+{
+    $v = getenv($name);
+    if ($v === false || $v === '') {
+        $v = $default;
+    }
+    if ($v === null) {
+        fwrite(STDERR, "fee.php: set $name\n");
+        exit(2);
+    }
+    return $v;
+}
+
+$account = env('B2C_ACCOUNT', '123456');
+$requestId = env('B2C_REQUEST_ID', 'example-1');
+$config = [
+    'base_url' => env('B2C_BASE_URL'),
+    'admin_id' => (int) env('B2C_ADMIN_ID'),
+    'device_ip' => env('B2C_DEVICE_IP'),
+    'key_id' => env('B2C_KEY_ID'),
+    'private_key_path' => env('B2C_PRIVATE_KEY'),
+];
+if (getenv('B2C_POLL_INTERVAL_MS')) { // optional: faster polling against a sandbox
+    $config['poll_interval_ms'] = (int) getenv('B2C_POLL_INTERVAL_MS');
+}
+
+try {
+    $client = new Client($config);
+    $result = $client->feeProcess(
+        $account,
+        $requestId,
+        (float) env('B2C_WAIT_S', '30'),
+        function (FeeStatus $status, int $attempt, int $elapsedMs): void {
+            echo "status {$status->name} (poll $attempt, $elapsedMs ms)\n";
+        },
+    );
+} catch (FeeException $e) {
+    echo "final ERROR: {$e->getMessage()}\n";
+    exit(1);
+} catch (StillPendingException $e) {
+    echo "final PENDING (gave up waiting): {$e->getMessage()}\n";
+    exit(1);
+} catch (B2cException $e) {
+    echo 'failed: ' . get_class($e) . " [{$e->status()?->name}] {$e->getMessage()}\n";
+    exit(1);
+}
+echo "final {$result->status->name}\n";
+exit($result->succeeded() ? 0 : 1);

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Charge the fees of one withdrawal through B2COPY and wait for the final status.
+
+Environment: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (path
+to the PEM private key), B2C_ACCOUNT (default "123456"), B2C_REQUEST_ID (default
+"example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional). libb2c is found
+as the b2c package documents (B2C_LIBRARY or the repository's target/release).
+
+Prints every status seen and the final one; exits 0 on SUCCESS, 1 otherwise.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+try:
+    import b2c
+except ImportError:  # not pip-installed: use the sources of this repository
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bindings" / "python" / "src"))
+    import b2c
+
+
+def env(name: str, default: "str | None" = None) -> str:
+    value = os.environ.get(name, default)
+    if not value:
+        sys.exit(f"fee.py: set {name}")
+    return value
+
+
+def main() -> int:
+    account = env("B2C_ACCOUNT", "123456")
+    request_id = env("B2C_REQUEST_ID", "example-1")
+    config = {
+        "base_url": env("B2C_BASE_URL"),
+        "admin_id": int(env("B2C_ADMIN_ID")),
+        "device_ip": env("B2C_DEVICE_IP"),
+        "key_id": env("B2C_KEY_ID"),
+        "private_key_path": env("B2C_PRIVATE_KEY"),
+    }
+    if os.environ.get("B2C_POLL_INTERVAL_MS"):  # optional: faster polling against a sandbox
+        config["poll_interval_ms"] = int(os.environ["B2C_POLL_INTERVAL_MS"])
+
+    def progress(status: b2c.FeeStatus, attempt: int, elapsed_ms: int) -> None:
+        print(f"status {status.name} (poll {attempt}, {elapsed_ms} ms)", flush=True)
+
+    try:
+        with b2c.Client(**config) as client:
+            result = client.fee_process(account, request_id, wait=float(env("B2C_WAIT_S", "30")),
+                                        on_progress=progress)
+    except b2c.FeeError as e:
+        print(f"final ERROR: {e.message}")
+        return 1
+    except b2c.StillPendingError as e:
+        print(f"final PENDING (gave up waiting): {e.message}")
+        return 1
+    except b2c.Error as e:
+        print(f"failed: {type(e).__name__} {e}")
+        return 1
+    print(f"final {result.status.name}")
+    return 0 if result.status == b2c.FeeStatus.SUCCESS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
