@@ -423,3 +423,24 @@ fn read_timeout_and_deadline_bound_a_slow_server() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
 }
+
+#[test]
+fn wait_running_out_mid_request_after_pending_is_still_pending() {
+    let e = env(SandboxConfig { pending_polls: 1_000_000, ..Default::default() });
+    let c = e.client();
+    c.authenticate().unwrap();
+    // After a few PENDING polls the server becomes very slow.
+    let injector = e.sandbox.fault_injector();
+    let slow = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        injector.inject(PATH_PROCESS, Fault::Latency(Duration::from_secs(2)), 1000);
+    });
+    let t = Instant::now();
+    let r = c
+        .fee_process("123456", "wd-mid", Some(Duration::from_millis(600)), None)
+        .unwrap();
+    slow.join().unwrap();
+    assert_eq!(r.status, FeeStatus::Pending);
+    assert!(r.deadline_reached && r.attempts >= 1);
+    assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+}

@@ -290,8 +290,11 @@ b2c_status b2c_client_mint_jwt(const b2c_client *client, char **out_jwt, b2c_err
  Returns B2C_OK (SUCCESS, or PENDING in one-shot mode), B2C_FEE_ERROR (status ERROR; the
  error message carries the server's details), B2C_STILL_PENDING (the wait ran out), or
  another error. `*out_fee_status` (may be NULL) receives the last fee status (a
- `b2c_fee_status` value) whenever one was received: with B2C_OK, B2C_FEE_ERROR and
- B2C_STILL_PENDING. `on_progress` may be NULL; `userdata` is passed to it untouched.
+ `b2c_fee_status` value) with B2C_OK, B2C_FEE_ERROR and B2C_STILL_PENDING, and is not
+ written with any other status (B2C_CANCELLED included: the callback saw the last
+ status). A wait that runs out during a request, after at least one PENDING answer, is
+ B2C_STILL_PENDING; B2C_TIMEOUT means no answer came at all. `on_progress` may be NULL;
+ `userdata` is passed to it untouched.
  */
 b2c_status b2c_fee_process(const b2c_client *client,
                            const char *account_login,

@@ -565,7 +565,20 @@ impl Client {
         let deadline = start + wait.unwrap_or(self.cfg.call_deadline);
         let mut attempts = 0u32;
         loop {
-            let resp = self.with_retries(deadline, || self.process_once(&body, request_id, deadline))?;
+            let resp = match self.with_retries(deadline, || self.process_once(&body, request_id, deadline)) {
+                Ok(r) => r,
+                // The wait ran out during a request after PENDING answers: still pending.
+                Err(e) if wait.is_some() && attempts > 0 && e.kind() == ErrorKind::Timeout => {
+                    return Ok(FeeResult {
+                        status: FeeStatus::Pending,
+                        attempts,
+                        elapsed: start.elapsed(),
+                        error_details: None,
+                        deadline_reached: true,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             attempts += 1;
             let code = resp.status_code().ok_or_else(|| {
                 Error::protocol(format!("processext: unknown status {}", resp.status))

@@ -35,8 +35,9 @@ pub unsafe extern "C" fn b2c_retailcrm_token(
     err: *mut *mut b2c_error,
 ) -> b2c_status {
     guard(err, || {
-        let t = retailcrm::register_token(str_arg(secret, "secret")?, str_arg(api_key, "api_key")?);
+        let (secret, api_key) = (str_arg(secret, "secret")?, str_arg(api_key, "api_key")?);
         out_arg(out_token, "out_token")?;
+        let t = retailcrm::register_token(secret, api_key);
         *out_token = owned_string(&t)?;
         Ok(())
     })
@@ -153,9 +154,9 @@ pub unsafe extern "C" fn b2c_retailcrm_handle_register(
     guard(err, || {
         let secret = str_arg(secret, "secret")?;
         let body = bytes_arg(form_body.cast(), form_len, "form_body")?;
+        out_arg(out_answer_json, "out_answer_json")?;
         let module = module_arg(module_json)?;
         let http = http_arg(http_config_json)?;
-        out_arg(out_answer_json, "out_answer_json")?;
         let answer = retailcrm::handle_register(&http, secret, body, &module, None);
         *out_answer_json = owned_string(&answer)?;
         Ok(())

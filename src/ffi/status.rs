@@ -127,7 +127,6 @@ fn status_text(status: i32) -> &'static [u8] {
         27 => b"response too large\0",
         30 => b"authentication rejected\0",
         31 => b"unauthorized\0",
-        32..=39 => b"reserved\0",
         40 => b"fee processing ended in ERROR\0",
         41 => b"fee processing still pending\0",
         42 => b"cancelled\0",
