@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.ExceptionServices;
+
+namespace B2c
+{
+    /// <summary>
+    /// A B2COPY client for one service admin (configuration, key, tokens, keep-alive
+    /// connections). Thread-safe: share one instance. Dispose while another thread is inside a
+    /// call is safe (the SafeHandle defers the free until that call returns).
+    /// </summary>
+    public sealed class Client : IDisposable
+    {
+        readonly B2cClientHandle handle;
+
+        /// <summary>From a configuration dictionary (keys: see b2c_client_new).</summary>
+        public Client(IDictionary<string, object> config) : this(Json.Encode(config)) { }
+
+        /// <summary>From a configuration JSON object. Throws InvalidArgumentException (Config,
+        /// InsecureUrl) or KeyFormatException. No network traffic happens here.</summary>
+        public Client(string configJson)
+        {
+            if (configJson == null) throw new ArgumentNullException("configJson");
+            IntPtr err = IntPtr.Zero;
+            B2cClientHandle h;
+            int rc = NativeMethods.b2c_client_new(Utf8.Z(configJson), out h, ref err);
+            if (rc != 0)
+            {
+                if (h != null) h.Dispose();
+                Errors.Check(rc, ref err);
+            }
+            handle = h;
+        }
+
+        B2cClientHandle Live()
+        {
+            if (handle.IsClosed) throw new ObjectDisposedException("Client");
+            return handle;
+        }
+
+        /// <summary>Exchanges a fresh JWT for tokens (optional: fee calls do it on first use).</summary>
+        public void Authenticate()
+        {
+            IntPtr err = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_authenticate(Live(), ref err), ref err);
+        }
+
+        /// <summary>Mints an external JWT with the client's key and claims.</summary>
+        public string MintJwt()
+        {
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_client_mint_jwt(Live(), ref s, ref err), ref err);
+            return Utf8.Take(ref s);
+        }
+
+        /// <summary>
+        /// Charges the fees due for withdrawal requestId on accountLogin.
+        /// wait null/zero: one request, returns Pending or Success. Otherwise polls until a final
+        /// status or until wait has passed (capped at 2^32-1 ms, at least 1 ms).
+        /// onProgress (may be null) runs on this thread after each answer; return true to go on,
+        /// false to cancel (CancelledException). An exception it throws cancels the call and is
+        /// rethrown here.
+        /// Throws FeeException (ERROR; message has the server's details), StillPendingException,
+        /// CancelledException, or another B2cException.
+        /// </summary>
+        public FeeResult FeeProcess(string accountLogin, string requestId, TimeSpan? wait = null,
+                                    Func<FeeProgress, bool> onProgress = null)
+        {
+            if (accountLogin == null) throw new ArgumentNullException("accountLogin");
+            if (requestId == null) throw new ArgumentNullException("requestId");
+            uint waitMs = WaitMillis(wait);
+            Exception thrown = null;
+            NativeMethods.ProgressCallback cb = null;
+            if (onProgress != null)
+            {
+                cb = (userdata, status, attempt, elapsedMs) =>
+                {
+                    if (thrown != null) return 1;
+                    try
+                    {
+                        return onProgress(new FeeProgress(status, attempt, elapsedMs)) ? 0 : 1;
+                    }
+                    catch (Exception e)
+                    {
+                        // Never let a managed exception unwind through native frames.
+                        thrown = e;
+                        return 1;
+                    }
+                };
+            }
+            int feeStatus = 0;
+            IntPtr err = IntPtr.Zero;
+            int rc = NativeMethods.b2c_fee_process(Live(), Utf8.Z(accountLogin), Utf8.Z(requestId), waitMs, cb,
+                IntPtr.Zero, ref feeStatus, ref err);
+            // The marshalled function pointer lives only as long as the delegate: keep it alive
+            // until the native call has returned.
+            GC.KeepAlive(cb);
+            if (thrown != null)
+            {
+                Errors.Discard(ref err);
+                ExceptionDispatchInfo.Capture(thrown).Throw();
+            }
+            FeeStatus? fs = feeStatus == 0 ? (FeeStatus?)null : (FeeStatus)feeStatus;
+            Errors.Check(rc, ref err, fs);
+            return new FeeResult(accountLogin, requestId, fs ?? FeeStatus.Pending);
+        }
+
+        internal static uint WaitMillis(TimeSpan? wait)
+        {
+            if (!wait.HasValue || wait.Value == TimeSpan.Zero) return 0;
+            if (wait.Value < TimeSpan.Zero) throw new ArgumentOutOfRangeException("wait");
+            double ms = Math.Ceiling(wait.Value.TotalMilliseconds);
+            return ms >= uint.MaxValue ? uint.MaxValue : Math.Max(1u, (uint)ms);
+        }
+
+        public void Dispose() { handle.Dispose(); }
+    }
+}

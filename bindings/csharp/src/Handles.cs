@@ -1,0 +1,49 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace B2c
+{
+    /// <summary>Owns a b2c_client*. SafeHandle ref-counts the handle around each P/Invoke, so
+    /// Dispose on one thread while another thread is inside a call defers b2c_client_free until
+    /// that call returns.</summary>
+    public sealed class B2cClientHandle : SafeHandle
+    {
+        public B2cClientHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.b2c_client_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>Owns a b2c_key* (freed, and its memory cleansed, with b2c_key_free).</summary>
+    public sealed class B2cKeyHandle : SafeHandle
+    {
+        public B2cKeyHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.b2c_key_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>Owns a b2c_b2binpay* (tokens and credentials zeroed by b2c_b2binpay_free).</summary>
+    public sealed class B2cB2binpayHandle : SafeHandle
+    {
+        public B2cB2binpayHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.b2c_b2binpay_free(handle);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+
+namespace B2c
+{
+    internal static class Verdicts
+    {
+        /// <summary>OK → true, SignatureInvalid → false, anything else throws.</summary>
+        internal static bool Of(int rc, ref IntPtr err)
+        {
+            if (rc == (int)Status.SignatureInvalid) { Errors.Discard(ref err); return false; }
+            Errors.Check(rc, ref err);
+            return true;
+        }
+
+        internal static void NotNull(object o, string name) { if (o == null) throw new ArgumentNullException(name); }
+    }
+
+    /// <summary>CRM Open API request signing and webhook verification.</summary>
+    public static class CrmOpenApi
+    {
+        /// <summary>The signature header ("sha256=hex" for POST/PATCH/PUT with a body, else "").
+        /// Sign the exact bytes you send.</summary>
+        public static string SignRequest(string apiKey, string method, byte[] body)
+        {
+            Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(method, "method");
+            body = body ?? new byte[0];
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_crm_sign_request(Utf8.Z(apiKey), Utf8.Z(method), body, (UIntPtr)body.Length,
+                ref s, ref err), ref err);
+            return Utf8.Take(ref s);
+        }
+
+        public static bool VerifySignature(string apiKey, byte[] body, string signature)
+        {
+            Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(body, "body"); Verdicts.NotNull(signature, "signature");
+            IntPtr err = IntPtr.Zero;
+            return Verdicts.Of(NativeMethods.b2c_crm_verify_signature(Utf8.Z(apiKey), body, (UIntPtr)body.Length,
+                Utf8.Z(signature), ref err), ref err);
+        }
+
+        public static bool VerifyWebhook(byte[] secret, byte[] body, string signature)
+        {
+            Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(body, "body"); Verdicts.NotNull(signature, "signature");
+            IntPtr err = IntPtr.Zero;
+            return Verdicts.Of(NativeMethods.b2c_webhook_verify(secret, (UIntPtr)secret.Length, body, (UIntPtr)body.Length,
+                Utf8.Z(signature), ref err), ref err);
+        }
+    }
+
+    /// <summary>One B2BINPAY credential and its tokens. Thread-safe.</summary>
+    public sealed class B2binpay : IDisposable
+    {
+        readonly B2cB2binpayHandle handle;
+
+        public B2binpay(IDictionary<string, object> config) : this(Json.Encode(config)) { }
+
+        /// <summary>Keys: base_url, login, password; refresh_margin_s, deadline_ms, transport keys.</summary>
+        public B2binpay(string configJson)
+        {
+            Verdicts.NotNull(configJson, "configJson");
+            IntPtr err = IntPtr.Zero;
+            B2cB2binpayHandle h;
+            int rc = NativeMethods.b2c_b2binpay_new(Utf8.Z(configJson), out h, ref err);
+            if (rc != 0) { if (h != null) h.Dispose(); Errors.Check(rc, ref err); }
+            handle = h;
+        }
+
+        B2cB2binpayHandle Live()
+        {
+            if (handle.IsClosed) throw new ObjectDisposedException("B2binpay");
+            return handle;
+        }
+
+        public void Login() { IntPtr err = IntPtr.Zero; Errors.Check(NativeMethods.b2c_b2binpay_login(Live(), ref err), ref err); }
+
+        public void Refresh() { IntPtr err = IntPtr.Zero; Errors.Check(NativeMethods.b2c_b2binpay_refresh(Live(), ref err), ref err); }
+
+        /// <summary>A valid access token; suspicious = an unexpired refresh token was rejected on the
+        /// way (treat as a security event).</summary>
+        public string AccessToken(out bool suspicious)
+        {
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            int susp = 0;
+            Errors.Check(NativeMethods.b2c_b2binpay_access_token(Live(), ref s, ref susp, ref err), ref err);
+            suspicious = susp != 0;
+            return Utf8.Take(ref s);
+        }
+
+        public void Counters(out ulong logins, out ulong refreshes, out ulong suspicious)
+        {
+            ulong a = 0, b = 0, c = 0;
+            IntPtr none = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_b2binpay_counters(Live(), ref a, ref b, ref c), ref none);
+            logins = a; refreshes = b; suspicious = c;
+        }
+
+        public static bool VerifyCallback(string login, string password, string status, string amount,
+                                          string trackingId, string metaTime, string sign)
+        {
+            Verdicts.NotNull(login, "login"); Verdicts.NotNull(password, "password"); Verdicts.NotNull(status, "status");
+            Verdicts.NotNull(amount, "amount"); Verdicts.NotNull(trackingId, "trackingId");
+            Verdicts.NotNull(metaTime, "metaTime"); Verdicts.NotNull(sign, "sign");
+            IntPtr err = IntPtr.Zero;
+            return Verdicts.Of(NativeMethods.b2c_b2binpay_verify_callback(Utf8.Z(login), Utf8.Z(password), Utf8.Z(status),
+                Utf8.Z(amount), Utf8.Z(trackingId), Utf8.Z(metaTime), Utf8.Z(sign), ref err), ref err);
+        }
+
+        public void Dispose() { handle.Dispose(); }
+    }
+
+    /// <summary>RetailCRM module helpers.</summary>
+    public static class RetailCrm
+    {
+        public static string Token(string secret, string apiKey)
+        {
+            Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(apiKey, "apiKey");
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_retailcrm_token(Utf8.Z(secret), Utf8.Z(apiKey), ref s, ref err), ref err);
+            return Utf8.Take(ref s);
+        }
+
+        public static bool VerifyToken(string secret, string apiKey, string token)
+        {
+            Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(token, "token");
+            IntPtr err = IntPtr.Zero;
+            return Verdicts.Of(NativeMethods.b2c_retailcrm_verify_token(Utf8.Z(secret), Utf8.Z(apiKey), Utf8.Z(token), ref err), ref err);
+        }
+
+        public static string ConfigResponse(string scopesJson, string registerUrl)
+        {
+            Verdicts.NotNull(scopesJson, "scopesJson"); Verdicts.NotNull(registerUrl, "registerUrl");
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_retailcrm_config_response(Utf8.Z(scopesJson), Utf8.Z(registerUrl), ref s, ref err), ref err);
+            return Utf8.Take(ref s);
+        }
+
+        public static string RegisterSuccess(string accountUrl)
+        {
+            Verdicts.NotNull(accountUrl, "accountUrl");
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_retailcrm_register_success(Utf8.Z(accountUrl), ref s, ref err), ref err);
+            return Utf8.Take(ref s);
+        }
+
+        public static string ErrorResponse(string message)
+        {
+            Verdicts.NotNull(message, "message");
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_retailcrm_error_response(Utf8.Z(message), ref s, ref err), ref err);
+            return Utf8.Take(ref s);
+        }
+
+        /// <summary>Registers/updates the module; a refusal is a RemoteException with errorMsg.</summary>
+        public static void EditModule(string systemUrl, string apiKey, string moduleJson, string httpConfigJson = null)
+        {
+            Verdicts.NotNull(systemUrl, "systemUrl"); Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(moduleJson, "moduleJson");
+            IntPtr err = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_retailcrm_edit_module(Utf8.Z(systemUrl), Utf8.Z(apiKey), Utf8.Z(moduleJson),
+                Utf8.Z(httpConfigJson), ref err), ref err);
+        }
+
+        /// <summary>The whole register step; returns the JSON answer to send with HTTP 200.</summary>
+        public static string HandleRegister(string secret, byte[] formBody, string moduleJson, string httpConfigJson = null)
+        {
+            Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(formBody, "formBody"); Verdicts.NotNull(moduleJson, "moduleJson");
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.b2c_retailcrm_handle_register(Utf8.Z(secret), formBody, (UIntPtr)formBody.Length,
+                Utf8.Z(moduleJson), Utf8.Z(httpConfigJson), ref s, ref err), ref err);
+            return Utf8.Take(ref s);
+        }
+
+        public static string HandleRegister(string secret, string formBody, string moduleJson, string httpConfigJson = null)
+        {
+            return HandleRegister(secret, Encoding.UTF8.GetBytes(formBody), moduleJson, httpConfigJson);
+        }
+    }
+}

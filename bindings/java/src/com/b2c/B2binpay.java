@@ -1,0 +1,106 @@
+package com.b2c;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.LongByReference;
+import com.sun.jna.ptr.PointerByReference;
+
+import java.util.Map;
+import java.util.Objects;
+
+/** One B2BINPAY credential and its tokens. Thread-safe. */
+public final class B2binpay extends NativeHandle {
+
+    /** An access token, and whether an unexpired refresh token was rejected on the way
+     * (treat {@code suspicious} as a security event). */
+    public static final class AccessToken {
+        public final String token;
+        public final boolean suspicious;
+
+        AccessToken(String token, boolean suspicious) {
+            this.token = token;
+            this.suspicious = suspicious;
+        }
+    }
+
+    /** Counters since creation (unsigned 64-bit values). */
+    public static final class Counters {
+        public final long logins;
+        public final long refreshes;
+        public final long suspicious;
+
+        Counters(long logins, long refreshes, long suspicious) {
+            this.logins = logins;
+            this.refreshes = refreshes;
+            this.suspicious = suspicious;
+        }
+    }
+
+    public B2binpay(Map<String, ?> config) {
+        this(Json.encode(Objects.requireNonNull(config, "config")));
+    }
+
+    /** Keys: base_url, login, password; refresh_margin_s, deadline_ms and transport keys. */
+    public B2binpay(String configJson) {
+        super("B2binpay", create(configJson), Ffi.LIB::b2c_b2binpay_free);
+    }
+
+    private static Pointer create(String json) {
+        Objects.requireNonNull(json, "configJson");
+        PointerByReference out = new PointerByReference();
+        PointerByReference err = new PointerByReference();
+        Ffi.check(Ffi.LIB.b2c_b2binpay_new(json, out, err), err);
+        return out.getValue();
+    }
+
+    public void login() {
+        use(p -> {
+            PointerByReference err = new PointerByReference();
+            Ffi.check(Ffi.LIB.b2c_b2binpay_login(p, err), err);
+            return null;
+        });
+    }
+
+    public void refresh() {
+        use(p -> {
+            PointerByReference err = new PointerByReference();
+            Ffi.check(Ffi.LIB.b2c_b2binpay_refresh(p, err), err);
+            return null;
+        });
+    }
+
+    public AccessToken accessToken() {
+        return use(p -> {
+            PointerByReference out = new PointerByReference();
+            IntByReference susp = new IntByReference(0);
+            PointerByReference err = new PointerByReference();
+            Ffi.check(Ffi.LIB.b2c_b2binpay_access_token(p, out, susp, err), err);
+            return new AccessToken(Ffi.take(out), susp.getValue() != 0);
+        });
+    }
+
+    public Counters counters() {
+        return use(p -> {
+            LongByReference a = new LongByReference();
+            LongByReference b = new LongByReference();
+            LongByReference c = new LongByReference();
+            Ffi.check(Ffi.LIB.b2c_b2binpay_counters(p, a, b, c), null);
+            return new Counters(a.getValue(), b.getValue(), c.getValue());
+        });
+    }
+
+    /** Verifies a v2 deposit callback signature in constant time. */
+    public static boolean verifyCallback(String login, String password, String status, String amount,
+                                         String trackingId, String metaTime, String sign) {
+        Objects.requireNonNull(login, "login");
+        Objects.requireNonNull(password, "password");
+        Objects.requireNonNull(status, "status");
+        Objects.requireNonNull(amount, "amount");
+        Objects.requireNonNull(trackingId, "trackingId");
+        Objects.requireNonNull(metaTime, "metaTime");
+        Objects.requireNonNull(sign, "sign");
+        PointerByReference err = new PointerByReference();
+        return Verdicts.verdict(Ffi.LIB.b2c_b2binpay_verify_callback(login, password, status, amount, trackingId,
+            metaTime, sign, err), err);
+    }
+}

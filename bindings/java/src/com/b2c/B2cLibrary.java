@@ -1,0 +1,166 @@
+package com.b2c;
+
+import com.sun.jna.Callback;
+import com.sun.jna.IntegerType;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.LongByReference;
+import com.sun.jna.ptr.PointerByReference;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Raw JNA mapping of every export in {@code include/b2c.h}. Prefer the typed wrappers
+ * ({@link Client}, {@link Key}, {@link Jwt}, {@link Signature}); this interface is public for
+ * tests and for exports not wrapped yet.
+ *
+ * <p>Type mapping: {@code b2c_status}/{@code int32_t}/{@code uint32_t} are Java {@code int}
+ * (unsigned values are reinterpreted), {@code uint64_t} is {@code long}, {@code size_t} is
+ * {@link SizeT}, handles are {@link Pointer}, {@code char **} outputs are
+ * {@link PointerByReference}. Library-owned strings are read as {@link Pointer} and freed with
+ * {@link #b2c_string_free}; never map them as {@code String} return values (JNA would copy and
+ * leak them). {@code const char *} inputs are {@code String}, encoded as UTF-8 (see
+ * {@link #load()}).
+ *
+ * <p>Loading: the library named by the {@code B2C_LIBRARY} environment variable (a path), or
+ * the system property {@code b2c.library}, or else {@code b2c} searched on
+ * {@code jna.library.path}.
+ *
+ * <p>New protocols (CRM Open API, B2BINPAY, RetailCRM) add their exports in their own section
+ * below and a wrapper class beside {@link Client}; errors go through {@link Ffi#check}.
+ */
+public interface B2cLibrary extends Library {
+
+    /** {@code size_t}: pointer-sized unsigned integer. */
+    final class SizeT extends IntegerType {
+        private static final long serialVersionUID = 1L;
+
+        public SizeT() {
+            this(0);
+        }
+
+        public SizeT(long value) {
+            super(Native.SIZE_T_SIZE, value, true);
+        }
+    }
+
+    /**
+     * {@code b2c_progress_cb}: called on the calling thread; return 0 to go on, non-zero to
+     * cancel. JNA frees the native trampoline once the Java object is garbage collected, so
+     * the caller must keep it strongly reachable for the whole native call.
+     */
+    interface ProgressCallback extends Callback {
+        int invoke(Pointer userdata, int feeStatus, int attempt, long elapsedMs);
+    }
+
+    /** Loads the library (see the class comment for the search order). */
+    static B2cLibrary load() {
+        String name = System.getenv("B2C_LIBRARY");
+        if (name == null || name.isEmpty()) {
+            name = System.getProperty("b2c.library", "b2c");
+        }
+        Map<String, Object> options = new HashMap<>();
+        options.put(Library.OPTION_STRING_ENCODING, "UTF-8");
+        return Native.load(name, B2cLibrary.class, options);
+    }
+
+    // ---- common -----------------------------------------------------------------------
+    String b2c_version();
+
+    String b2c_status_str(int status);
+
+    int b2c_error_status(Pointer err);
+
+    Pointer b2c_error_message(Pointer err);
+
+    int b2c_error_http_status(Pointer err);
+
+    void b2c_error_free(Pointer err);
+
+    void b2c_string_free(Pointer s);
+
+    // ---- keys, JWT, payload signatures ----------------------------------------------------
+    int b2c_key_generate(PointerByReference out, PointerByReference err);
+
+    int b2c_key_from_pem(byte[] pem, SizeT pemLen, PointerByReference out, PointerByReference err);
+
+    int b2c_key_from_file(String path, PointerByReference out, PointerByReference err);
+
+    int b2c_key_private_pem(Pointer key, PointerByReference out, PointerByReference err);
+
+    int b2c_key_public_pem(Pointer key, PointerByReference out, PointerByReference err);
+
+    void b2c_key_free(Pointer key);
+
+    int b2c_jwt_mint(Pointer key, long adminId, String deviceIp, String keyId, String issuer,
+                     int ttlS, int kidHeader, PointerByReference outJwt, PointerByReference err);
+
+    int b2c_sign_payload(byte[] key, SizeT keyLen, byte[] payload, SizeT payloadLen,
+                         byte[] out, SizeT outLen);
+
+    // ---- B2COPY client --------------------------------------------------------------------
+    int b2c_client_new(String configJson, PointerByReference out, PointerByReference err);
+
+    void b2c_client_free(Pointer client);
+
+    int b2c_authenticate(Pointer client, PointerByReference err);
+
+    int b2c_client_mint_jwt(Pointer client, PointerByReference outJwt, PointerByReference err);
+
+    int b2c_fee_process(Pointer client, String accountLogin, String requestId, int waitMs,
+                        ProgressCallback onProgress, Pointer userdata, IntByReference outFeeStatus,
+                        PointerByReference err);
+
+    // ---- CRM Open API ---------------------------------------------------------------------
+    int b2c_crm_sign_request(String apiKey, String method, byte[] body, SizeT bodyLen,
+                             PointerByReference outSignature, PointerByReference err);
+
+    int b2c_crm_verify_signature(String apiKey, byte[] body, SizeT bodyLen, String signature,
+                                 PointerByReference err);
+
+    int b2c_webhook_verify(byte[] secret, SizeT secretLen, byte[] body, SizeT bodyLen,
+                           String signature, PointerByReference err);
+
+    // ---- B2BINPAY -------------------------------------------------------------------------
+    int b2c_b2binpay_new(String configJson, PointerByReference out, PointerByReference err);
+
+    void b2c_b2binpay_free(Pointer handle);
+
+    int b2c_b2binpay_login(Pointer handle, PointerByReference err);
+
+    int b2c_b2binpay_refresh(Pointer handle, PointerByReference err);
+
+    int b2c_b2binpay_access_token(Pointer handle, PointerByReference outToken,
+                                  IntByReference outSuspicious, PointerByReference err);
+
+    int b2c_b2binpay_counters(Pointer handle, LongByReference outLogins,
+                              LongByReference outRefreshes, LongByReference outSuspicious);
+
+    int b2c_b2binpay_verify_callback(String login, String password, String status, String amount,
+                                     String trackingId, String metaTime, String sign,
+                                     PointerByReference err);
+
+    // ---- RetailCRM ------------------------------------------------------------------------
+    int b2c_retailcrm_token(String secret, String apiKey, PointerByReference outToken,
+                            PointerByReference err);
+
+    int b2c_retailcrm_verify_token(String secret, String apiKey, String token, PointerByReference err);
+
+    int b2c_retailcrm_config_response(String scopesJson, String registerUrl, PointerByReference outJson,
+                                      PointerByReference err);
+
+    int b2c_retailcrm_register_success(String accountUrl, PointerByReference outJson,
+                                       PointerByReference err);
+
+    int b2c_retailcrm_error_response(String message, PointerByReference outJson, PointerByReference err);
+
+    int b2c_retailcrm_edit_module(String systemUrl, String apiKey, String moduleJson,
+                                  String httpConfigJson, PointerByReference err);
+
+    int b2c_retailcrm_handle_register(String secret, byte[] formBody, SizeT formLen, String moduleJson,
+                                      String httpConfigJson, PointerByReference outAnswerJson,
+                                      PointerByReference err);
+}

@@ -1,0 +1,160 @@
+package com.b2c;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.PointerByReference;
+
+import java.lang.ref.Reference;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A B2COPY client for one service admin (configuration, key, tokens, keep-alive connections).
+ * Thread-safe: share one instance between threads. {@link #close()} waits for calls running on
+ * other threads.
+ *
+ * <pre>{@code
+ * try (Client c = new Client(Map.of("base_url", url, "admin_id", 42, "device_ip", "10.0.0.1",
+ *                                   "key_id", "kid1", "private_key_path", "/etc/b2c/key.pem"))) {
+ *     FeeResult r = c.feeProcess("123456", "withdrawal-1", Duration.ofSeconds(30), null);
+ * }
+ * }</pre>
+ */
+public final class Client extends NativeHandle {
+
+    /** From a configuration map (see {@code b2c_client_new} for the keys). */
+    public Client(Map<String, ?> config) {
+        this(Json.encode(Objects.requireNonNull(config, "config")));
+    }
+
+    /** From a configuration JSON object. Throws {@link InvalidArgumentException} (CONFIG,
+     * INSECURE_URL) or {@link KeyFormatException}. No network traffic happens here. */
+    public Client(String configJson) {
+        super("Client", create(configJson), Ffi.LIB::b2c_client_free);
+    }
+
+    private static Pointer create(String json) {
+        Objects.requireNonNull(json, "configJson");
+        PointerByReference out = new PointerByReference();
+        PointerByReference err = new PointerByReference();
+        Ffi.check(Ffi.LIB.b2c_client_new(json, out, err), err);
+        return out.getValue();
+    }
+
+    /** Exchanges a fresh external JWT for a token pair. Optional: fee calls authenticate on
+     * first use. */
+    public void authenticate() {
+        use(p -> {
+            PointerByReference err = new PointerByReference();
+            Ffi.check(Ffi.LIB.b2c_authenticate(p, err), err);
+            return null;
+        });
+    }
+
+    /** Mints an external JWT with the client's key and claims. */
+    public String mintJwt() {
+        return use(p -> {
+            PointerByReference out = new PointerByReference();
+            PointerByReference err = new PointerByReference();
+            Ffi.check(Ffi.LIB.b2c_client_mint_jwt(p, out, err), err);
+            return Ffi.take(out);
+        });
+    }
+
+    /** One request (transient failures retried): PENDING or SUCCESS. */
+    public FeeResult feeProcess(String accountLogin, String requestId) {
+        return feeProcess(accountLogin, requestId, null, null);
+    }
+
+    /**
+     * Charges the fees due for withdrawal {@code requestId} on {@code accountLogin}.
+     *
+     * @param wait     null or zero: one request, returns PENDING or SUCCESS. Otherwise polls
+     *                 until a final status or until {@code wait} has passed (capped at
+     *                 2^32-1 ms; at least 1 ms).
+     * @param listener may be null; called on this thread after each answer
+     * @return SUCCESS, or PENDING in one-shot mode
+     * @throws FeeException          the fee ended in ERROR (message has the server's details)
+     * @throws StillPendingException the wait ran out
+     * @throws CancelledException    the listener returned false
+     */
+    public FeeResult feeProcess(String accountLogin, String requestId, Duration wait,
+                                ProgressListener listener) {
+        Objects.requireNonNull(accountLogin, "accountLogin");
+        Objects.requireNonNull(requestId, "requestId");
+        int waitMs = waitMillis(wait);
+        Trampoline cb = listener == null ? null : new Trampoline(listener);
+        IntByReference feeStatus = new IntByReference(0);
+        PointerByReference err = new PointerByReference();
+        int rc;
+        try {
+            rc = use(p -> Ffi.LIB.b2c_fee_process(p, accountLogin, requestId, waitMs, cb, null,
+                feeStatus, err));
+        } finally {
+            // JNA frees a callback's native stub when the Java object is collected: keep it
+            // strongly reachable until the native call has returned.
+            Reference.reachabilityFence(cb);
+        }
+        FeeStatus fs = FeeStatus.of(feeStatus.getValue());
+        if (cb != null && cb.thrown != null) {
+            Ffi.discard(err);
+            throwUnchecked(cb.thrown);
+        }
+        Ffi.check(rc, err, fs);
+        return new FeeResult(accountLogin, requestId, fs);
+    }
+
+    static int waitMillis(Duration wait) {
+        if (wait == null || wait.isZero()) {
+            return 0;
+        }
+        if (wait.isNegative()) {
+            throw new IllegalArgumentException("negative wait: " + wait);
+        }
+        long ms;
+        try {
+            ms = wait.toMillis();
+        } catch (ArithmeticException e) {
+            ms = Long.MAX_VALUE;
+        }
+        ms = Math.max(1, Math.min(ms, 0xFFFF_FFFFL));
+        return (int) ms; // uint32_t: the low 32 bits
+    }
+
+    /** Adapts a ProgressListener to the C callback; remembers what the listener threw. */
+    private static final class Trampoline implements B2cLibrary.ProgressCallback {
+        private final ProgressListener listener;
+        Throwable thrown;
+
+        Trampoline(ProgressListener listener) {
+            this.listener = listener;
+        }
+
+        @Override
+        public int invoke(Pointer userdata, int feeStatus, int attempt, long elapsedMs) {
+            if (thrown != null) {
+                return 1;
+            }
+            try {
+                FeeProgress p = new FeeProgress(feeStatus, Integer.toUnsignedLong(attempt),
+                    Duration.ofMillis(elapsedMs < 0 ? Long.MAX_VALUE : elapsedMs));
+                return listener.onProgress(p) ? 0 : 1;
+            } catch (Throwable t) {
+                // An exception must not unwind through native frames: cancel and rethrow later.
+                thrown = t;
+                return 1;
+            }
+        }
+    }
+
+    private static void throwUnchecked(Throwable t) {
+        if (t instanceof RuntimeException) {
+            throw (RuntimeException) t;
+        }
+        if (t instanceof Error) {
+            throw (Error) t;
+        }
+        throw new RuntimeException(t);
+    }
+}

@@ -1,0 +1,78 @@
+package com.b2c;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.PointerByReference;
+
+import java.nio.charset.StandardCharsets;
+
+/** Shared plumbing: the loaded library, status checks, library-owned strings. */
+final class Ffi {
+    private Ffi() {}
+
+    static final B2cLibrary LIB = B2cLibrary.load();
+
+    /** Throws the typed exception for a failed status, freeing the error object. */
+    static void check(int status, PointerByReference err) {
+        check(status, err, null);
+    }
+
+    static void check(int status, PointerByReference err, FeeStatus feeStatus) {
+        if (status == 0) {
+            return;
+        }
+        throw toException(status, err, feeStatus);
+    }
+
+    static B2cException toException(int status, PointerByReference err, FeeStatus feeStatus) {
+        Pointer e = err == null ? null : err.getValue();
+        String message;
+        int http = 0;
+        if (e != null) {
+            try {
+                message = utf8(LIB.b2c_error_message(e));
+                http = LIB.b2c_error_http_status(e);
+                status = LIB.b2c_error_status(e);
+            } finally {
+                LIB.b2c_error_free(e);
+                err.setValue(null);
+            }
+        } else {
+            message = LIB.b2c_status_str(status);
+        }
+        if (message == null || message.isEmpty()) {
+            message = LIB.b2c_status_str(status);
+        }
+        return B2cException.create(status, message, http, feeStatus);
+    }
+
+    /** Frees an error object left in {@code err} (used when the caller throws something else). */
+    static void discard(PointerByReference err) {
+        Pointer e = err.getValue();
+        if (e != null) {
+            LIB.b2c_error_free(e);
+            err.setValue(null);
+        }
+    }
+
+    /** Reads a library-owned string out of {@code out} and frees it with b2c_string_free. */
+    static String take(PointerByReference out) {
+        Pointer p = out.getValue();
+        if (p == null) {
+            throw new InternalException(Status.PANIC.code(), "library returned NULL string", 0);
+        }
+        try {
+            return utf8(p);
+        } finally {
+            LIB.b2c_string_free(p);
+            out.setValue(null);
+        }
+    }
+
+    /** Decodes a NUL-terminated UTF-8 string (JNA's getString(0, "UTF-8") does the same). */
+    static String utf8(Pointer p) {
+        if (p == null) {
+            return "";
+        }
+        return p.getString(0, StandardCharsets.UTF_8.name());
+    }
+}

@@ -1,0 +1,89 @@
+package com.b2c;
+
+import com.sun.jna.Pointer;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * An owned native handle. Calls hold a read lock so several threads may use the handle at once
+ * (the library allows it) while {@link #close()} takes the write lock: it waits for running
+ * calls and makes later ones throw IllegalStateException instead of using freed memory.
+ * A handle that is never closed is freed by a {@link Cleaner} once unreachable.
+ */
+abstract class NativeHandle implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final Cleaner.Cleanable cleanable;
+    private final String kind;
+    private Pointer ptr;
+
+    /** Must not capture {@code this}: it runs after the handle became unreachable. */
+    private static final class Releaser implements Runnable {
+        private final Pointer ptr;
+        private final Consumer<Pointer> free;
+
+        Releaser(Pointer ptr, Consumer<Pointer> free) {
+            this.ptr = ptr;
+            this.free = free;
+        }
+
+        @Override
+        public void run() {
+            free.accept(ptr);
+        }
+    }
+
+    NativeHandle(String kind, Pointer ptr, Consumer<Pointer> free) {
+        if (ptr == null) {
+            throw new InternalException(Status.PANIC.code(), kind + ": library returned NULL", 0);
+        }
+        this.kind = kind;
+        this.ptr = ptr;
+        this.cleanable = CLEANER.register(this, new Releaser(ptr, free));
+    }
+
+    /** Runs {@code f} with the live pointer. */
+    final <T> T use(Function<Pointer, T> f) {
+        lock.readLock().lock();
+        try {
+            if (ptr == null) {
+                throw new IllegalStateException(kind + " is closed");
+            }
+            return f.apply(ptr);
+        } finally {
+            lock.readLock().unlock();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    public final boolean isClosed() {
+        lock.readLock().lock();
+        try {
+            return ptr == null;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Frees the native object; waits for calls running on other threads. Idempotent. */
+    @Override
+    public void close() {
+        if (lock.getReadHoldCount() > 0) {
+            throw new IllegalStateException(kind + ".close() called from inside a call on it");
+        }
+        lock.writeLock().lock();
+        try {
+            if (ptr != null) {
+                ptr = null;
+                cleanable.clean();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+}

@@ -1,0 +1,75 @@
+// Charge the fees of one withdrawal with the b2c C# binding (bindings/csharp), on Mono.
+//
+// Build and run (from the crate root, after `cargo build --release` and
+// scripts/test-csharp.sh, which builds build/csharp/B2c.dll):
+//   mcs -out:build/csharp/Fee.exe -r:build/csharp/B2c.dll examples/csharp/Fee.cs
+//   LD_LIBRARY_PATH=target/release MONO_PATH=build/csharp \
+//   B2C_BASE_URL=http://127.0.0.1:8080 B2C_ADMIN_ID=42 B2C_DEVICE_IP=127.0.0.1 \
+//   B2C_KEY_ID=kid1 B2C_PRIVATE_KEY=/path/key.pem  mono build/csharp/Fee.exe
+//
+// Env: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (PEM path),
+// B2C_ACCOUNT (default 123456), B2C_REQUEST_ID (default example-1), B2C_WAIT_MS (default 60000),
+// B2C_POLL_INTERVAL_MS (optional; the library's default otherwise).
+// Exit: 0 SUCCESS, 3 ERROR, 4 still pending, 1 anything else.
+using System;
+using System.Collections.Generic;
+using B2c;
+
+static class Fee
+{
+    static string Env(string name, string dflt = null)
+    {
+        var v = Environment.GetEnvironmentVariable(name);
+        if (string.IsNullOrEmpty(v))
+        {
+            if (dflt == null) throw new ArgumentException("environment variable " + name + " is required");
+            return dflt;
+        }
+        return v;
+    }
+
+    static int Main()
+    {
+        try
+        {
+            var cfg = new Dictionary<string, object> {
+                { "base_url", Env("B2C_BASE_URL") },
+                { "admin_id", ulong.Parse(Env("B2C_ADMIN_ID")) },
+                { "device_ip", Env("B2C_DEVICE_IP") },
+                { "key_id", Env("B2C_KEY_ID") },
+                { "private_key_path", Env("B2C_PRIVATE_KEY") },
+            };
+            var poll = Env("B2C_POLL_INTERVAL_MS", "");
+            if (poll != "") cfg["poll_interval_ms"] = ulong.Parse(poll);
+            var account = Env("B2C_ACCOUNT", "123456");
+            var requestId = Env("B2C_REQUEST_ID", "example-1");
+            var wait = TimeSpan.FromMilliseconds(double.Parse(Env("B2C_WAIT_MS", "60000")));
+            using (var client = new Client(cfg))
+            {
+                var r = client.FeeProcess(account, requestId, wait, p =>
+                {
+                    Console.WriteLine("status " + p.Status.ToString().ToUpperInvariant() + " (attempt " + p.Attempt
+                        + ", " + (long)p.Elapsed.TotalMilliseconds + " ms)");
+                    return true;
+                });
+                Console.WriteLine("final " + r.Status.ToString().ToUpperInvariant());
+                return r.IsSuccess ? 0 : 4;
+            }
+        }
+        catch (FeeException e)
+        {
+            Console.WriteLine("final ERROR: " + e.Message);
+            return 3;
+        }
+        catch (StillPendingException e)
+        {
+            Console.WriteLine("final PENDING (still pending): " + e.Message);
+            return 4;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine("failed: " + e);
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// Charge the fees of one withdrawal with the b2c JNA binding (bindings/java).
+//
+// Build and run (from the crate root, after `cargo build --release` and scripts/test-java.sh,
+// which builds build/java/b2c.jar):
+//   javac -cp /usr/share/java/jna.jar:build/java/b2c.jar -d build/java/example-classes examples/java/Fee.java
+//   B2C_LIBRARY=target/release/libb2c.so B2C_BASE_URL=http://127.0.0.1:8080 B2C_ADMIN_ID=42 \
+//   B2C_DEVICE_IP=127.0.0.1 B2C_KEY_ID=kid1 B2C_PRIVATE_KEY=/path/key.pem \
+//     java -cp /usr/share/java/jna.jar:build/java/b2c.jar:build/java/example-classes Fee
+//
+// Env: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (PEM path),
+// B2C_ACCOUNT (default 123456), B2C_REQUEST_ID (default example-1), B2C_WAIT_MS (default 60000),
+// B2C_POLL_INTERVAL_MS (optional; the library's default otherwise).
+// Exit: 0 SUCCESS, 3 ERROR, 4 still pending, 1 anything else.
+
+import com.b2c.B2cException;
+import com.b2c.Client;
+import com.b2c.FeeException;
+import com.b2c.FeeResult;
+import com.b2c.StillPendingException;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+public final class Fee {
+    static String env(String name, String dflt) {
+        String v = System.getenv(name);
+        if (v == null || v.isEmpty()) {
+            if (dflt == null) {
+                throw new IllegalArgumentException("environment variable " + name + " is required");
+            }
+            return dflt;
+        }
+        return v;
+    }
+
+    public static void main(String[] args) {
+        int code;
+        try {
+            Map<String, Object> cfg = new LinkedHashMap<>();
+            cfg.put("base_url", env("B2C_BASE_URL", null));
+            cfg.put("admin_id", Long.parseUnsignedLong(env("B2C_ADMIN_ID", null)));
+            cfg.put("device_ip", env("B2C_DEVICE_IP", null));
+            cfg.put("key_id", env("B2C_KEY_ID", null));
+            cfg.put("private_key_path", env("B2C_PRIVATE_KEY", null));
+            String poll = env("B2C_POLL_INTERVAL_MS", "");
+            if (!poll.isEmpty()) {
+                cfg.put("poll_interval_ms", Long.parseLong(poll));
+            }
+            String account = env("B2C_ACCOUNT", "123456");
+            String requestId = env("B2C_REQUEST_ID", "example-1");
+            Duration wait = Duration.ofMillis(Long.parseLong(env("B2C_WAIT_MS", "60000")));
+
+            try (Client client = new Client(cfg)) {
+                FeeResult r = client.feeProcess(account, requestId, wait, p -> {
+                    System.out.println("status " + p.status() + " (attempt " + p.attempt() + ", "
+                        + p.elapsed().toMillis() + " ms)");
+                    return true;
+                });
+                System.out.println("final " + r.status());
+                code = r.isSuccess() ? 0 : 4;
+            }
+        } catch (FeeException e) {
+            System.out.println("final ERROR: " + e.getMessage());
+            code = 3;
+        } catch (StillPendingException e) {
+            System.out.println("final PENDING (still pending): " + e.getMessage());
+            code = 4;
+        } catch (B2cException e) {
+            System.err.println("failed: " + e);
+            code = 1;
+        } catch (RuntimeException e) {
+            System.err.println("failed: " + e);
+            code = 1;
+        }
+        System.exit(code);
+    }
+}
