@@ -33,14 +33,19 @@ fn measure(runs: usize, iters: u32, mut f: impl FnMut()) -> f64 {
 
 fn openssl(args: &[&str]) -> Option<String> {
     let out = Command::new("openssl").args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// ns per ECDSA P-256 sign from `openssl speed ecdsap256`.
 fn openssl_ecdsa_sign_ns() -> Option<f64> {
     let text = openssl(&["speed", "-seconds", "3", "ecdsap256"])?;
     let line = text.lines().find(|l| l.contains("ecdsa (nistp256)"))?;
-    let nums: Vec<f64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    let nums: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
     // "256 bits ecdsa (nistp256)   0.0000s   0.0001s  51359.0  16894.8": sign/s is the
     // second-to-last number.
     let sign_per_s = nums.get(nums.len().checked_sub(2)?)?;
@@ -51,7 +56,12 @@ fn openssl_ecdsa_sign_ns() -> Option<f64> {
 fn openssl_sha256_1k_ns() -> Option<f64> {
     let text = openssl(&["speed", "-seconds", "3", "-bytes", "1024", "sha256"])?;
     let line = text.lines().rev().find(|l| l.starts_with("sha256"))?;
-    let kbps: f64 = line.split_whitespace().nth(1)?.trim_end_matches('k').parse().ok()?;
+    let kbps: f64 = line
+        .split_whitespace()
+        .nth(1)?
+        .trim_end_matches('k')
+        .parse()
+        .ok()?;
     Some(1024.0 / (kbps * 1000.0) * 1e9)
 }
 
@@ -67,7 +77,17 @@ fn main() {
     let iss = CString::new("my-crm").unwrap();
     let mint_ns = measure(7, 5_000, || unsafe {
         let mut jwt: *mut c_char = ptr::null_mut();
-        let st = b2c_jwt_mint(key, 42, ip.as_ptr(), kid.as_ptr(), iss.as_ptr(), 300, 0, &mut jwt, ptr::null_mut());
+        let st = b2c_jwt_mint(
+            key,
+            42,
+            ip.as_ptr(),
+            kid.as_ptr(),
+            iss.as_ptr(),
+            300,
+            0,
+            &mut jwt,
+            ptr::null_mut(),
+        );
         debug_assert_eq!(st, b2c_status::B2C_OK);
         b2c_string_free(black_box(jwt));
     });
@@ -77,12 +97,27 @@ fn main() {
     let hkey = b"webhook-or-api-key-0123456789abcdef";
     let mut out = [0 as c_char; 72];
     let sign_ns = measure(7, 200_000, || unsafe {
-        b2c_sign_payload(hkey.as_ptr(), hkey.len(), black_box(payload.as_ptr()), payload.len(), out.as_mut_ptr(), out.len());
+        b2c_sign_payload(
+            hkey.as_ptr(),
+            hkey.len(),
+            black_box(payload.as_ptr()),
+            payload.len(),
+            out.as_mut_ptr(),
+            out.len(),
+        );
         black_box(&out);
     });
 
-    println!("{:<44} {:>10.2} us/op", "b2c_jwt_mint (ES256, incl. string free)", mint_ns / 1000.0);
-    println!("{:<44} {:>10.3} us/op", "b2c_sign_payload (1 KiB)", sign_ns / 1000.0);
+    println!(
+        "{:<44} {:>10.2} us/op",
+        "b2c_jwt_mint (ES256, incl. string free)",
+        mint_ns / 1000.0
+    );
+    println!(
+        "{:<44} {:>10.3} us/op",
+        "b2c_sign_payload (1 KiB)",
+        sign_ns / 1000.0
+    );
 
     match openssl_ecdsa_sign_ns() {
         Some(peer) => println!(

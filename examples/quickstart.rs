@@ -16,7 +16,9 @@ use b2c::sandbox::{RegisteredKey, Sandbox, SandboxConfig};
 
 fn check(step: &str, status: b2c_status, err: *mut b2c_error) {
     if status != b2c_status::B2C_OK {
-        let msg = unsafe { CStr::from_ptr(b2c_error_message(err)) }.to_string_lossy().into_owned();
+        let msg = unsafe { CStr::from_ptr(b2c_error_message(err)) }
+            .to_string_lossy()
+            .into_owned();
         eprintln!("{step} failed: {status:?}: {msg}");
         unsafe { b2c_error_free(err) };
         std::process::exit(1);
@@ -38,9 +40,17 @@ fn status_name(s: i32) -> &'static str {
     }
 }
 
-unsafe extern "C" fn on_progress(userdata: *mut c_void, fee_status: i32, attempt: u32, elapsed_ms: u64) -> i32 {
+unsafe extern "C" fn on_progress(
+    userdata: *mut c_void,
+    fee_status: i32,
+    attempt: u32,
+    elapsed_ms: u64,
+) -> i32 {
     let label = &*(userdata as *const &str);
-    println!("      {label}: poll {attempt}: {} after {elapsed_ms} ms", status_name(fee_status));
+    println!(
+        "      {label}: poll {attempt}: {} after {elapsed_ms} ms",
+        status_name(fee_status)
+    );
     0 // go on
 }
 
@@ -60,14 +70,29 @@ fn main() {
     // 1. Make a P-256 key pair (b2c_key_generate, b2c_key_public_pem, b2c_key_private_pem).
     let mut err: *mut b2c_error = ptr::null_mut();
     let mut key: *mut b2c_key = ptr::null_mut();
-    check("b2c_key_generate", unsafe { b2c_key_generate(&mut key, &mut err) }, err);
+    check(
+        "b2c_key_generate",
+        unsafe { b2c_key_generate(&mut key, &mut err) },
+        err,
+    );
     let mut s: *mut c_char = ptr::null_mut();
-    check("b2c_key_public_pem", unsafe { b2c_key_public_pem(key, &mut s, &mut err) }, err);
+    check(
+        "b2c_key_public_pem",
+        unsafe { b2c_key_public_pem(key, &mut s, &mut err) },
+        err,
+    );
     let public_pem = take_string(s);
-    check("b2c_key_private_pem", unsafe { b2c_key_private_pem(key, &mut s, &mut err) }, err);
+    check(
+        "b2c_key_private_pem",
+        unsafe { b2c_key_private_pem(key, &mut s, &mut err) },
+        err,
+    );
     let private_pem = take_string(s);
     unsafe { b2c_key_free(key) };
-    println!("[1] generated a P-256 key pair; public key:\n{}", public_pem.trim_end());
+    println!(
+        "[1] generated a P-256 key pair; public key:\n{}",
+        public_pem.trim_end()
+    );
 
     // 2. Register it, as B2COPY support would: key id, service admin, allowed IPs.
     sandbox
@@ -92,14 +117,29 @@ fn main() {
     .to_string();
     let config = CString::new(config).unwrap();
     let mut client: *mut b2c_client = ptr::null_mut();
-    check("b2c_client_new", unsafe { b2c_client_new(config.as_ptr(), &mut client, &mut err) }, err);
+    check(
+        "b2c_client_new",
+        unsafe { b2c_client_new(config.as_ptr(), &mut client, &mut err) },
+        err,
+    );
     println!("[3] client created (no network traffic yet)");
 
     // 4. Authenticate: ES256 external JWT -> access + refresh tokens.
-    check("b2c_client_mint_jwt", unsafe { b2c_client_mint_jwt(client, &mut s, &mut err) }, err);
+    check(
+        "b2c_client_mint_jwt",
+        unsafe { b2c_client_mint_jwt(client, &mut s, &mut err) },
+        err,
+    );
     let jwt = take_string(s);
-    println!("[4] minted an external JWT ({} bytes, header.claims.signature)", jwt.len());
-    check("b2c_authenticate", unsafe { b2c_authenticate(client, &mut err) }, err);
+    println!(
+        "[4] minted an external JWT ({} bytes, header.claims.signature)",
+        jwt.len()
+    );
+    check(
+        "b2c_authenticate",
+        unsafe { b2c_authenticate(client, &mut err) },
+        err,
+    );
     println!("    authexternalcrm -> access and refresh tokens held by the client");
 
     // 5. One processext request: PENDING is a normal answer.
@@ -109,11 +149,23 @@ fn main() {
     check(
         "b2c_fee_process (one-shot)",
         unsafe {
-            b2c_fee_process(client, login.as_ptr(), request_id.as_ptr(), 0, None, ptr::null_mut(), &mut fee_status, &mut err)
+            b2c_fee_process(
+                client,
+                login.as_ptr(),
+                request_id.as_ptr(),
+                0,
+                None,
+                ptr::null_mut(),
+                &mut fee_status,
+                &mut err,
+            )
         },
         err,
     );
-    println!("[5] processext account 123456, request withdrawal_req_789 -> {}", status_name(fee_status));
+    println!(
+        "[5] processext account 123456, request withdrawal_req_789 -> {}",
+        status_name(fee_status)
+    );
 
     // 6. Wait for a final status, polling with the same request_id.
     println!("[6] waiting (up to 10 s) for a final status:");
@@ -134,7 +186,10 @@ fn main() {
         },
         err,
     );
-    println!("[7] final status: {} -- fees charged; the CRM may pay out the withdrawal", status_name(fee_status));
+    println!(
+        "[7] final status: {} -- fees charged; the CRM may pay out the withdrawal",
+        status_name(fee_status)
+    );
 
     unsafe { b2c_client_free(client) };
     let stats = sandbox.stats();

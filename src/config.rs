@@ -15,20 +15,44 @@ use crate::keys::PrivateKey;
 
 /// Every key of the B2COPY client configuration besides [`HTTP_KEYS`].
 pub const KEYS: &[(&str, &str)] = &[
-    ("base_url", "string, required: https://host (http only for loopback)"),
+    (
+        "base_url",
+        "string, required: https://host (http only for loopback)",
+    ),
     ("admin_id", "number, required: the service admin's id"),
-    ("device_ip", "string, required: the IP registered with B2COPY"),
-    ("key_id", "string, required: the key identifier registered with B2COPY"),
-    ("private_key_pem", "string: PKCS#8 or SEC1 PEM (exactly one of this and private_key_path)"),
+    (
+        "device_ip",
+        "string, required: the IP registered with B2COPY",
+    ),
+    (
+        "key_id",
+        "string, required: the key identifier registered with B2COPY",
+    ),
+    (
+        "private_key_pem",
+        "string: PKCS#8 or SEC1 PEM (exactly one of this and private_key_path)",
+    ),
     ("private_key_path", "string: path to a PEM file"),
     ("issuer", "string, default \"b2c\": the JWT iss claim"),
     ("jwt_ttl_s", "number, default 300: JWT lifetime"),
-    ("jwt_kid_header", "bool, default false: add kid=key_id to the JWT header"),
-    ("call_deadline_ms", "number, default 60000: a one-shot call with its retries"),
-    ("poll_interval_ms", "number, default 4000: jittered to 75-125 %"),
+    (
+        "jwt_kid_header",
+        "bool, default false: add kid=key_id to the JWT header",
+    ),
+    (
+        "call_deadline_ms",
+        "number, default 60000: a one-shot call with its retries",
+    ),
+    (
+        "poll_interval_ms",
+        "number, default 4000: jittered to 75-125 %",
+    ),
     ("retry_base_ms", "number, default 250"),
     ("retry_max_ms", "number, default 8000"),
-    ("refresh_margin_s", "number, default 30: refresh this long before expiry"),
+    (
+        "refresh_margin_s",
+        "number, default 30: refresh this long before expiry",
+    ),
 ];
 
 /// Transport keys, accepted by every configuration object (B2COPY client, B2BINPAY handle,
@@ -36,10 +60,19 @@ pub const KEYS: &[(&str, &str)] = &[
 pub const HTTP_KEYS: &[(&str, &str)] = &[
     ("connect_timeout_ms", "number, default 5000"),
     ("read_timeout_ms", "number, default 30000"),
-    ("request_timeout_ms", "number, default 60000: one HTTP exchange"),
+    (
+        "request_timeout_ms",
+        "number, default 60000: one HTTP exchange",
+    ),
     ("max_response_bytes", "number, default 1048576"),
-    ("extra_ca_pem", "string: PEM CA certificates trusted besides the Mozilla roots"),
-    ("allow_insecure_http", "bool, default false: allow http to non-loopback hosts"),
+    (
+        "extra_ca_pem",
+        "string: PEM CA certificates trusted besides the Mozilla roots",
+    ),
+    (
+        "allow_insecure_http",
+        "bool, default false: allow http to non-loopback hosts",
+    ),
     ("user_agent", "string, default b2c/VERSION"),
 ];
 
@@ -63,8 +96,14 @@ pub fn parse_object(json: &str, allowed: &[&[(&str, &str)]]) -> Result<Obj> {
         return Err(cfg_err("configuration must be a JSON object".into()));
     };
     for k in map.keys() {
-        if !allowed.iter().any(|list| list.iter().any(|(known, _)| known == k)) {
-            let known: Vec<&str> = allowed.iter().flat_map(|l| l.iter().map(|(k, _)| *k)).collect();
+        if !allowed
+            .iter()
+            .any(|list| list.iter().any(|(known, _)| known == k))
+        {
+            let known: Vec<&str> = allowed
+                .iter()
+                .flat_map(|l| l.iter().map(|(k, _)| *k))
+                .collect();
             let shown: String = k.chars().take(64).collect();
             return Err(cfg_err(format!(
                 "unknown config key `{shown}`; known keys: {}",
@@ -91,10 +130,9 @@ impl Obj {
     pub fn u64(&self, key: &str) -> Result<Option<u64>> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| cfg_err(format!("config key `{key}` must be a non-negative integer"))),
+            Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
+                cfg_err(format!("config key `{key}` must be a non-negative integer"))
+            }),
             Some(_) => Err(cfg_err(format!("config key `{key}` must be a number"))),
         }
     }
@@ -145,7 +183,8 @@ pub fn client_config_from_json(json: &str) -> Result<(ClientConfig, PrivateKey)>
         ttl: Duration::from_secs(o.u64("jwt_ttl_s")?.unwrap_or(300)),
         kid_header: o.bool("jwt_kid_header")?.unwrap_or(false),
     };
-    jwt.validate().map_err(|e| cfg_err(e.message().to_string()))?;
+    jwt.validate()
+        .map_err(|e| cfg_err(e.message().to_string()))?;
     let http = http_config(&o)?;
     let mut cfg = ClientConfig::new(o.req_string("base_url")?, jwt);
     cfg.http = http;
@@ -164,7 +203,9 @@ pub fn http_config(o: &Obj) -> Result<HttpConfig> {
         connect_timeout: o.ms("connect_timeout_ms", 5_000)?,
         read_timeout: o.ms("read_timeout_ms", 30_000)?,
         request_timeout: o.ms("request_timeout_ms", 60_000)?,
-        max_response_bytes: o.u64("max_response_bytes")?.unwrap_or(defaults.max_response_bytes),
+        max_response_bytes: o
+            .u64("max_response_bytes")?
+            .unwrap_or(defaults.max_response_bytes),
         extra_ca_pem: o.string("extra_ca_pem")?,
         allow_insecure_http: o.bool("allow_insecure_http")?.unwrap_or(false),
         user_agent: o.string("user_agent")?.unwrap_or(defaults.user_agent),
@@ -181,11 +222,20 @@ pub fn http_config_from_json(json: Option<&str>) -> Result<HttpConfig> {
 
 /// Keys of the B2BINPAY handle configuration besides [`HTTP_KEYS`].
 pub const B2BINPAY_KEYS: &[(&str, &str)] = &[
-    ("base_url", "string, required: e.g. https://api.b2binpay.com/"),
+    (
+        "base_url",
+        "string, required: e.g. https://api.b2binpay.com/",
+    ),
     ("login", "string, required: the API key"),
     ("password", "string, required: the API secret"),
-    ("refresh_margin_s", "number, default 10: renew this long before expiry"),
-    ("deadline_ms", "number, default 30000: one operation with its retries"),
+    (
+        "refresh_margin_s",
+        "number, default 10: renew this long before expiry",
+    ),
+    (
+        "deadline_ms",
+        "number, default 30000: one operation with its retries",
+    ),
 ];
 
 /// Parse the B2BINPAY handle configuration.
@@ -195,7 +245,8 @@ pub fn b2binpay_config_from_json(
     let o = parse_object(json, &[B2BINPAY_KEYS, HTTP_KEYS])?;
     let login = zeroize::Zeroizing::new(o.req_string("login")?);
     let password = zeroize::Zeroizing::new(o.req_string("password")?);
-    let mut cfg = crate::b2binpay::B2binpayConfig::new(&o.req_string("base_url")?, &login, &password);
+    let mut cfg =
+        crate::b2binpay::B2binpayConfig::new(&o.req_string("base_url")?, &login, &password);
     if let Some(s) = o.u64("refresh_margin_s")? {
         cfg.refresh_margin = Duration::from_secs(s);
     }
@@ -242,11 +293,20 @@ mod tests {
         v["admin_id"] = "42".into();
         let e = client_config_from_json(&v.to_string()).unwrap_err();
         assert!(e.message().contains("`admin_id` must be a number"), "{e}");
-        assert_eq!(client_config_from_json("[]").unwrap_err().kind(), ErrorKind::Config);
-        assert_eq!(client_config_from_json("{").unwrap_err().kind(), ErrorKind::Config);
+        assert_eq!(
+            client_config_from_json("[]").unwrap_err().kind(),
+            ErrorKind::Config
+        );
+        assert_eq!(
+            client_config_from_json("{").unwrap_err().kind(),
+            ErrorKind::Config
+        );
         let mut v = base();
         v.as_object_mut().unwrap().remove("private_key_pem");
-        assert!(client_config_from_json(&v.to_string()).unwrap_err().message().contains("private_key"));
+        assert!(client_config_from_json(&v.to_string())
+            .unwrap_err()
+            .message()
+            .contains("private_key"));
     }
 
     #[test]
@@ -256,10 +316,12 @@ mod tests {
         v["device_ip"] = serde_json::json!({"oops": PEM});
         let e = client_config_from_json(&v.to_string()).unwrap_err();
         assert!(!e.message().contains("PRIVATE"), "{e}");
-        let e = client_config_from_json(&format!("{{\"base_url\": \"{}\"", "secret-ish")).unwrap_err();
+        let e =
+            client_config_from_json(&format!("{{\"base_url\": \"{}\"", "secret-ish")).unwrap_err();
         assert!(!e.message().contains("secret-ish"), "{e}");
         let mut v = base();
-        v["private_key_pem"] = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n".into();
+        v["private_key_pem"] =
+            "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n".into();
         let e = client_config_from_json(&v.to_string()).unwrap_err();
         assert!(!e.message().contains("c2VjcmV0"), "{e}");
     }

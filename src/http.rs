@@ -310,9 +310,12 @@ pub fn check_url(url: &str, allow_insecure_http: bool) -> Result<Uri> {
     let uri: Uri = url
         .parse()
         .map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("invalid URL: {url}")))?;
-    let host = uri
-        .host()
-        .ok_or_else(|| Error::new(ErrorKind::InvalidArgument, format!("URL has no host: {url}")))?;
+    let host = uri.host().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("URL has no host: {url}"),
+        )
+    })?;
     match uri.scheme_str() {
         Some("https") => Ok(uri),
         Some("http") if allow_insecure_http || is_loopback_host(host) => Ok(uri),
@@ -422,7 +425,9 @@ mod tests {
             ErrorKind::InvalidArgument
         );
         assert_eq!(
-            check_url("http://127.0.0.1.evil.com/", false).unwrap_err().kind(),
+            check_url("http://127.0.0.1.evil.com/", false)
+                .unwrap_err()
+                .kind(),
             ErrorKind::InsecureUrl
         );
     }
@@ -431,7 +436,10 @@ mod tests {
     fn error_body_shapes() {
         let g = ErrorBody::parse(br#"{"code":16,"message":"token expired","details":[{"a":1}]}"#);
         assert_eq!(g.code, Some(16));
-        assert_eq!(g.to_string(), r#"code 16: token expired (details: [{"a":1}])"#);
+        assert_eq!(
+            g.to_string(),
+            r#"code 16: token expired (details: [{"a":1}])"#
+        );
         let raw = ErrorBody::parse(b"<html>bad gateway</html>");
         assert_eq!(raw.code, None);
         assert_eq!(raw.to_string(), "<html>bad gateway</html>");

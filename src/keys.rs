@@ -21,9 +21,7 @@ const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 /// DER encoding of the prime256v1 OID, as it appears inside a SEC1 `ECPrivateKey`.
-const DER_OID_P256: &[u8] = &[
-    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
-];
+const DER_OID_P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 /// Prefix of the DER encoding of any named-curve OID under `1.3.132.0` (secp384r1, secp521r1,
 /// secp256k1, ...) or `1.2.840.10045.3.1` (prime curves).
 const DER_OID_CERTICOM_PREFIX: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00];
@@ -236,15 +234,20 @@ impl PrivateKey {
                 }
                 Self::from_secret(&secret)
             }
-            Err(_) if !contains(der, DER_OID_P256)
-                && (contains(der, DER_OID_CERTICOM_PREFIX) || contains(der, DER_OID_PRIME_PREFIX)) =>
+            Err(_)
+                if !contains(der, DER_OID_P256)
+                    && (contains(der, DER_OID_CERTICOM_PREFIX)
+                        || contains(der, DER_OID_PRIME_PREFIX)) =>
             {
                 Err(key_err(
                     ErrorKind::KeyUnsupportedCurve,
                     "EC key is not on curve P-256 (prime256v1); ES256 needs P-256",
                 ))
             }
-            Err(_) => Err(key_err(ErrorKind::KeyInvalid, "malformed SEC1 EC private key")),
+            Err(_) => Err(key_err(
+                ErrorKind::KeyInvalid,
+                "malformed SEC1 EC private key",
+            )),
         }
     }
 

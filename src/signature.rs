@@ -153,7 +153,12 @@ mod tests {
         for (key, data, want) in cases {
             assert_eq!(hex_lower(&hmac_sha256(key, data)), *want);
             assert_eq!(sign_payload(key, data), format!("sha256={want}"));
-            assert!(verify_hex_mac(key, data, &format!("sha256={want}"), PrefixRule::Required));
+            assert!(verify_hex_mac(
+                key,
+                data,
+                &format!("sha256={want}"),
+                PrefixRule::Required
+            ));
             assert!(verify_hex_mac(key, data, want, PrefixRule::Optional));
             assert!(!verify_hex_mac(key, data, want, PrefixRule::Required));
         }
@@ -163,13 +168,26 @@ mod tests {
     fn vendor_webhook_vector() {
         let want = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
         assert_eq!(
-            hex_lower(&hmac_sha256(b"It's a Secret to Everybody", b"Hello, World!")),
+            hex_lower(&hmac_sha256(
+                b"It's a Secret to Everybody",
+                b"Hello, World!"
+            )),
             want
         );
-        assert!(verify_hex_mac(b"It's a Secret to Everybody", b"Hello, World!", &want.to_uppercase(), PrefixRule::Absent));
+        assert!(verify_hex_mac(
+            b"It's a Secret to Everybody",
+            b"Hello, World!",
+            &want.to_uppercase(),
+            PrefixRule::Absent
+        ));
         let mut tampered = want.to_string();
         tampered.replace_range(0..1, "8");
-        assert!(!verify_hex_mac(b"It's a Secret to Everybody", b"Hello, World!", &tampered, PrefixRule::Optional));
+        assert!(!verify_hex_mac(
+            b"It's a Secret to Everybody",
+            b"Hello, World!",
+            &tampered,
+            PrefixRule::Optional
+        ));
         assert!(!verify_hex_mac(b"k", b"m", "zz", PrefixRule::Optional));
         assert!(!verify_hex_mac(b"k", b"m", "", PrefixRule::Optional));
     }

@@ -75,7 +75,11 @@ fn pending_then_success_with_both_token_shapes() {
         let c = e.client();
         c.authenticate().unwrap();
         let one = c.fee_process("123456", "wd-1", None, None).unwrap();
-        assert_eq!(one.status, FeeStatus::Pending, "{shape:?}: one-shot returns PENDING as a result");
+        assert_eq!(
+            one.status,
+            FeeStatus::Pending,
+            "{shape:?}: one-shot returns PENDING as a result"
+        );
         assert!(one.outcome_error("wd-1").is_none());
         let mut seen = Vec::new();
         let mut cb = |p: &Progress| {
@@ -83,12 +87,20 @@ fn pending_then_success_with_both_token_shapes() {
             ControlFlow::Continue(())
         };
         let r = c
-            .fee_process("123456", "wd-1", Some(Duration::from_secs(5)), Some(&mut cb))
+            .fee_process(
+                "123456",
+                "wd-1",
+                Some(Duration::from_secs(5)),
+                Some(&mut cb),
+            )
             .unwrap();
         assert_eq!(r.status, FeeStatus::Success);
         assert_eq!(seen, vec![(FeeStatus::Pending, 1), (FeeStatus::Success, 2)]);
         // Idempotent once final.
-        assert_eq!(c.fee_process("123456", "wd-1", None, None).unwrap().status, FeeStatus::Success);
+        assert_eq!(
+            c.fee_process("123456", "wd-1", None, None).unwrap().status,
+            FeeStatus::Success
+        );
         let st = e.sandbox.stats();
         assert_eq!((st.auth_ok, st.process_calls), (1, 4), "{shape:?}");
     }
@@ -96,10 +108,16 @@ fn pending_then_success_with_both_token_shapes() {
 
 #[test]
 fn first_call_authenticates_lazily() {
-    let e = env(SandboxConfig { pending_polls: 0, ..Default::default() });
+    let e = env(SandboxConfig {
+        pending_polls: 0,
+        ..Default::default()
+    });
     let c = e.client();
     assert!(!c.has_tokens());
-    assert_eq!(c.fee_process("1", "r", None, None).unwrap().status, FeeStatus::Success);
+    assert_eq!(
+        c.fee_process("1", "r", None, None).unwrap().status,
+        FeeStatus::Success
+    );
     assert_eq!(e.sandbox.stats().auth_ok, 1);
 }
 
@@ -154,7 +172,11 @@ fn refreshes_ahead_of_a_known_expiry() {
     std::thread::sleep(Duration::from_millis(1100));
     c.fee_process("123456", "wd-ahead", None, None).unwrap();
     let st = e.sandbox.stats();
-    assert_eq!((st.refresh_ok, st.process_calls), (1, 1), "no 401 round trip");
+    assert_eq!(
+        (st.refresh_ok, st.process_calls),
+        (1, 1),
+        "no 401 round trip"
+    );
 }
 
 #[test]
@@ -184,7 +206,10 @@ fn eight_threads_share_one_refresh() {
 
 #[test]
 fn retries_5xx_and_drops_with_the_same_request_id() {
-    let e = env(SandboxConfig { pending_polls: 0, ..Default::default() });
+    let e = env(SandboxConfig {
+        pending_polls: 0,
+        ..Default::default()
+    });
     let c = e.client();
     c.authenticate().unwrap();
     e.sandbox.inject(PATH_PROCESS, Fault::Status5xx(503), 2);
@@ -193,14 +218,20 @@ fn retries_5xx_and_drops_with_the_same_request_id() {
     assert_eq!(r.status, FeeStatus::Success);
     let st = e.sandbox.stats();
     assert_eq!(st.faults_injected, 3);
-    assert_eq!(st.process_calls, 1, "only the retry that got through reached the handler");
+    assert_eq!(
+        st.process_calls, 1,
+        "only the retry that got through reached the handler"
+    );
     let (login, status, polls) = e.sandbox.fee_state("wd-retry").unwrap();
     assert_eq!((login.as_str(), status, polls), ("123456", 2, 1));
 }
 
 #[test]
 fn transient_auth_failures_are_retried_too() {
-    let e = env(SandboxConfig { pending_polls: 0, ..Default::default() });
+    let e = env(SandboxConfig {
+        pending_polls: 0,
+        ..Default::default()
+    });
     let c = e.client();
     e.sandbox.inject(PATH_AUTH, Fault::Status5xx(502), 1);
     e.sandbox.inject(PATH_AUTH, Fault::Drop, 1);
@@ -210,13 +241,20 @@ fn transient_auth_failures_are_retried_too() {
 
 #[test]
 fn honours_retry_after_on_429() {
-    let e = env(SandboxConfig { pending_polls: 0, ..Default::default() });
+    let e = env(SandboxConfig {
+        pending_polls: 0,
+        ..Default::default()
+    });
     let c = e.client();
     c.authenticate().unwrap();
-    e.sandbox.inject(PATH_PROCESS, Fault::TooMany { retry_after_s: 1 }, 1);
+    e.sandbox
+        .inject(PATH_PROCESS, Fault::TooMany { retry_after_s: 1 }, 1);
     let t = Instant::now();
     c.fee_process("123456", "wd-429", None, None).unwrap();
-    assert!(t.elapsed() >= Duration::from_secs(1), "waited as Retry-After asked");
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "waited as Retry-After asked"
+    );
 }
 
 #[test]
@@ -226,7 +264,8 @@ fn retry_after_beyond_the_deadline_gives_throttled_at_once() {
     cfg.call_deadline = Duration::from_secs(2);
     let c = e.client_with(cfg);
     c.authenticate().unwrap();
-    e.sandbox.inject(PATH_PROCESS, Fault::TooMany { retry_after_s: 30 }, 1);
+    e.sandbox
+        .inject(PATH_PROCESS, Fault::TooMany { retry_after_s: 30 }, 1);
     let t = Instant::now();
     let err = c.fee_process("123456", "wd-429b", None, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Throttled, "{err}");
@@ -241,19 +280,29 @@ fn deadline_is_honoured_under_persistent_5xx() {
     cfg.call_deadline = Duration::from_millis(600);
     let c = e.client_with(cfg);
     c.authenticate().unwrap();
-    e.sandbox.set_faults(Faults { rate_5xx: 1.0, ..Default::default() });
+    e.sandbox.set_faults(Faults {
+        rate_5xx: 1.0,
+        ..Default::default()
+    });
     let t = Instant::now();
     let err = c.fee_process("123456", "wd-5xx", None, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::HttpStatus, "{err}");
     assert!(err.http_status().unwrap() >= 500);
     assert!(err.message().contains("gave up"), "{err}");
-    assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
     assert!(e.sandbox.stats().faults_injected >= 2, "it did retry");
 }
 
 #[test]
 fn wait_ends_still_pending_at_the_deadline() {
-    let e = env(SandboxConfig { pending_polls: 1_000_000, ..Default::default() });
+    let e = env(SandboxConfig {
+        pending_polls: 1_000_000,
+        ..Default::default()
+    });
     let c = e.client();
     let t = Instant::now();
     let r = c
@@ -262,7 +311,10 @@ fn wait_ends_still_pending_at_the_deadline() {
     assert_eq!(r.status, FeeStatus::Pending);
     assert!(r.deadline_reached);
     assert!(r.attempts >= 2);
-    assert_eq!(r.outcome_error("wd-slow").unwrap().kind(), ErrorKind::StillPending);
+    assert_eq!(
+        r.outcome_error("wd-slow").unwrap().kind(),
+        ErrorKind::StillPending
+    );
     assert!(t.elapsed() < Duration::from_millis(1000));
 }
 
@@ -287,7 +339,10 @@ fn error_status_surfaces_the_details() {
 
 #[test]
 fn progress_callback_can_cancel() {
-    let e = env(SandboxConfig { pending_polls: 100, ..Default::default() });
+    let e = env(SandboxConfig {
+        pending_polls: 100,
+        ..Default::default()
+    });
     let c = e.client();
     let mut cb = |p: &Progress| {
         if p.attempt >= 2 {
@@ -297,7 +352,12 @@ fn progress_callback_can_cancel() {
         }
     };
     let err = c
-        .fee_process("123456", "wd-cancel", Some(Duration::from_secs(5)), Some(&mut cb))
+        .fee_process(
+            "123456",
+            "wd-cancel",
+            Some(Duration::from_secs(5)),
+            Some(&mut cb),
+        )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Cancelled);
     assert_eq!(e.sandbox.fee_state("wd-cancel").unwrap().2, 2);
@@ -313,7 +373,8 @@ fn malformed_and_oversized_bodies_are_errors() {
     e.sandbox.inject(PATH_PROCESS, Fault::Malformed, 1);
     let err = c.fee_process("123456", "wd-m", None, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
-    e.sandbox.inject(PATH_PROCESS, Fault::Oversized(1024 * 1024), 1);
+    e.sandbox
+        .inject(PATH_PROCESS, Fault::Oversized(1024 * 1024), 1);
     let err = c.fee_process("123456", "wd-m", None, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
     // And the client still works afterwards.
@@ -325,7 +386,13 @@ fn bad_ids_are_rejected_before_any_request() {
     let e = env(SandboxConfig::default());
     let c = e.client();
     let long = "x".repeat(257);
-    for (login, rid) in [("", "r"), ("1", ""), (long.as_str(), "r"), ("1", long.as_str()), ("1\n", "r")] {
+    for (login, rid) in [
+        ("", "r"),
+        ("1", ""),
+        (long.as_str(), "r"),
+        ("1", long.as_str()),
+        ("1\n", "r"),
+    ] {
         let err = c.fee_process(login, rid, None, None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     }
@@ -342,15 +409,24 @@ fn rejected_credentials_are_not_retried() {
     let err = c.authenticate().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AuthRejected);
     assert_eq!(err.http_status(), Some(401));
-    assert!(err.message().contains("code 16"), "gateway body parsed: {err}");
+    assert!(
+        err.message().contains("code 16"),
+        "gateway body parsed: {err}"
+    );
     assert_eq!(e.sandbox.stats().auth_rejected, 1);
     // A JWT signed with another key.
     let other = Client::new(e.config(), PrivateKey::generate().unwrap()).unwrap();
-    assert_eq!(other.authenticate().unwrap_err().kind(), ErrorKind::AuthRejected);
+    assert_eq!(
+        other.authenticate().unwrap_err().kind(),
+        ErrorKind::AuthRejected
+    );
     // Wrong device IP.
     let mut cfg = e.config();
     cfg.jwt.device_ip = "10.9.9.9".into();
-    assert_eq!(e.client_with(cfg).authenticate().unwrap_err().kind(), ErrorKind::AuthRejected);
+    assert_eq!(
+        e.client_with(cfg).authenticate().unwrap_err().kind(),
+        ErrorKind::AuthRejected
+    );
 }
 
 #[test]
@@ -386,7 +462,11 @@ fn plain_http_to_a_remote_host_is_refused() {
 #[test]
 fn connection_refused_is_a_network_error_within_the_deadline() {
     // Bind and drop a listener to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let e = env(SandboxConfig::default());
     let mut cfg = e.config();
     cfg.base_url = format!("http://127.0.0.1:{port}");
@@ -417,16 +497,26 @@ fn read_timeout_and_deadline_bound_a_slow_server() {
     cfg.call_deadline = Duration::from_millis(700);
     let c = e.client_with(cfg);
     c.authenticate().unwrap();
-    e.sandbox.inject(PATH_PROCESS, Fault::Latency(Duration::from_secs(3)), 20);
+    e.sandbox
+        .inject(PATH_PROCESS, Fault::Latency(Duration::from_secs(3)), 20);
     let t = Instant::now();
-    let err = c.fee_process("123456", "wd-slow-server", None, None).unwrap_err();
+    let err = c
+        .fee_process("123456", "wd-slow-server", None, None)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
 fn wait_running_out_mid_request_after_pending_is_still_pending() {
-    let e = env(SandboxConfig { pending_polls: 1_000_000, ..Default::default() });
+    let e = env(SandboxConfig {
+        pending_polls: 1_000_000,
+        ..Default::default()
+    });
     let c = e.client();
     c.authenticate().unwrap();
     // After a few PENDING polls the server becomes very slow.
@@ -442,5 +532,9 @@ fn wait_running_out_mid_request_after_pending_is_still_pending() {
     slow.join().unwrap();
     assert_eq!(r.status, FeeStatus::Pending);
     assert!(r.deadline_reached && r.attempts >= 1);
-    assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
 }

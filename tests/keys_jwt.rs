@@ -9,8 +9,11 @@ use b2c::ErrorKind;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/keys/{name}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/keys/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn params() -> ExternalTokenParams {
@@ -40,7 +43,10 @@ fn openssl_pkcs8_key_signs_tokens_that_verify_independently() {
     let now = b2c::timeutil::unix_now();
     let token = mint_external_token(&key, &params(), now).unwrap();
     let claims = verify(&token, &fixture("p256_public.pem"));
-    assert!(claims["admin_id"].is_u64(), "admin_id must be a JSON number");
+    assert!(
+        claims["admin_id"].is_u64(),
+        "admin_id must be a JSON number"
+    );
     assert_eq!(claims["admin_id"], 42);
     assert_eq!(claims["device_ip"], "203.0.113.10");
     assert_eq!(claims["key_id"], "crm-key-1");
@@ -62,7 +68,10 @@ fn kid_header_is_optional_and_ttl_configurable() {
     p.ttl = Duration::from_secs(60);
     let now = b2c::timeutil::unix_now();
     let token = mint_external_token(&key, &p, now).unwrap();
-    assert_eq!(decode_header(&token).unwrap().kid.as_deref(), Some("crm-key-1"));
+    assert_eq!(
+        decode_header(&token).unwrap().kid.as_deref(),
+        Some("crm-key-1")
+    );
     let claims = verify(&token, &key.public_key_pem().unwrap());
     assert_eq!(claims["exp"], now + 60);
 }
@@ -80,14 +89,20 @@ fn token_from_one_key_fails_under_another() {
 fn sec1_forms_load_and_round_trip() {
     let pkcs8 = PrivateKey::from_pem(&fixture("p256_pkcs8.pem")).unwrap();
     let sec1 = PrivateKey::from_pem(&fixture("p256_sec1.pem")).unwrap();
-    assert_eq!(pkcs8.public_key_pem().unwrap(), sec1.public_key_pem().unwrap());
+    assert_eq!(
+        pkcs8.public_key_pem().unwrap(),
+        sec1.public_key_pem().unwrap()
+    );
     // `openssl ecparam -genkey` output: an EC PARAMETERS block before the key.
     let with_params = PrivateKey::from_pem(&fixture("p256_sec1_with_params.pem")).unwrap();
     // Export and re-import gives the same key.
     let pem = with_params.to_pkcs8_pem().unwrap();
     assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
     let again = PrivateKey::from_pem(&pem).unwrap();
-    assert_eq!(again.public_key_pem().unwrap(), with_params.public_key_pem().unwrap());
+    assert_eq!(
+        again.public_key_pem().unwrap(),
+        with_params.public_key_pem().unwrap()
+    );
     // CRLF line endings are fine.
     let crlf = fixture("p256_pkcs8.pem").replace('\n', "\r\n");
     assert!(PrivateKey::from_pem(&crlf).is_ok());
@@ -100,10 +115,16 @@ fn generated_keys_are_distinct_and_load_back() {
     assert_ne!(a.public_key_pem().unwrap(), b.public_key_pem().unwrap());
     let pem = a.to_pkcs8_pem().unwrap();
     assert_eq!(
-        PrivateKey::from_pem(&pem).unwrap().public_key_pem().unwrap(),
+        PrivateKey::from_pem(&pem)
+            .unwrap()
+            .public_key_pem()
+            .unwrap(),
         a.public_key_pem().unwrap()
     );
-    assert!(a.public_key_pem().unwrap().starts_with("-----BEGIN PUBLIC KEY-----\n"));
+    assert!(a
+        .public_key_pem()
+        .unwrap()
+        .starts_with("-----BEGIN PUBLIC KEY-----\n"));
 }
 
 #[test]
@@ -126,11 +147,19 @@ fn every_bad_key_form_has_its_own_error() {
         assert_eq!(err.kind(), kind, "{file}: {err}");
         assert!(!err.message().is_empty());
     }
-    assert_eq!(PrivateKey::from_pem("").unwrap_err().kind(), ErrorKind::KeyInvalid);
-    let truncated = fixture("p256_pkcs8.pem").replace("-----END PRIVATE KEY-----", "");
-    assert_eq!(PrivateKey::from_pem(&truncated).unwrap_err().kind(), ErrorKind::KeyInvalid);
     assert_eq!(
-        PrivateKey::from_pem_file(std::path::Path::new("/nonexistent/key.pem")).unwrap_err().kind(),
+        PrivateKey::from_pem("").unwrap_err().kind(),
+        ErrorKind::KeyInvalid
+    );
+    let truncated = fixture("p256_pkcs8.pem").replace("-----END PRIVATE KEY-----", "");
+    assert_eq!(
+        PrivateKey::from_pem(&truncated).unwrap_err().kind(),
+        ErrorKind::KeyInvalid
+    );
+    assert_eq!(
+        PrivateKey::from_pem_file(std::path::Path::new("/nonexistent/key.pem"))
+            .unwrap_err()
+            .kind(),
         ErrorKind::Io
     );
 }
@@ -150,8 +179,14 @@ fn bad_claims_are_rejected_before_signing() {
     let key = PrivateKey::generate().unwrap();
     let mut p = params();
     p.device_ip = String::new();
-    assert_eq!(mint_external_token(&key, &p, 0).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        mint_external_token(&key, &p, 0).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
     let mut p = params();
     p.ttl = Duration::ZERO;
-    assert_eq!(mint_external_token(&key, &p, 0).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        mint_external_token(&key, &p, 0).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
 }

@@ -17,7 +17,9 @@ fn tls_server(body: &'static str, connections: usize) -> (u16, String) {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "b2c test CA");
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "b2c test CA");
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let leaf_key = rcgen::KeyPair::generate().unwrap();
@@ -95,7 +97,11 @@ fn extra_ca_pem_makes_it_trusted() {
 
 #[test]
 fn malformed_extra_ca_is_a_config_error() {
-    for pem in ["", "not a pem", "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"] {
+    for pem in [
+        "",
+        "not a pem",
+        "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+    ] {
         let err = HttpClient::new(HttpConfig {
             extra_ca_pem: Some(pem.into()),
             ..HttpConfig::default()
@@ -122,5 +128,9 @@ fn b2copy_client_over_https_reports_tls_failure() {
     cfg.call_deadline = Duration::from_secs(2);
     let c = Client::new(cfg, PrivateKey::generate().unwrap()).unwrap();
     let err = c.authenticate().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Tls, "TLS failures are not retried as network errors: {err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Tls,
+        "TLS failures are not retried as network errors: {err}"
+    );
 }

@@ -215,8 +215,9 @@ fn token_expiry(field: &wire::TokenField) -> Option<SystemTime> {
             expires_at: Some(v),
             ..
         } => match v {
-            serde_json::Value::String(s) => parse_rfc3339(s)
-                .or_else(|| s.parse::<u64>().ok().map(epoch_to_time)),
+            serde_json::Value::String(s) => {
+                parse_rfc3339(s).or_else(|| s.parse::<u64>().ok().map(epoch_to_time))
+            }
             serde_json::Value::Number(n) => n.as_u64().map(epoch_to_time),
             serde_json::Value::Object(o) => o
                 .get("seconds")
@@ -459,12 +460,22 @@ impl Client {
         guard
             .as_ref()
             .map(|t| (t.access.clone(), t.generation))
-            .ok_or_else(|| Error::new(ErrorKind::Unauthorized, "no access token after authentication"))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Unauthorized,
+                    "no access token after authentication",
+                )
+            })
     }
 
     /// One processext exchange: refresh once on 401 and, when that fails, re-authenticate
     /// (inside `renew`); a second 401 is final.
-    fn process_once(&self, body: &[u8], request_id: &str, deadline: Instant) -> Result<wire::FeeResponse> {
+    fn process_once(
+        &self,
+        body: &[u8],
+        request_id: &str,
+        deadline: Instant,
+    ) -> Result<wire::FeeResponse> {
         let mut renewed = false;
         loop {
             let (token, gen) = self.access_token(deadline)?;
@@ -521,13 +532,14 @@ impl Client {
                     let backoff = Duration::from_millis(fastrand::u64(
                         cap.as_millis() as u64 / 2..=cap.as_millis() as u64,
                     ));
-                    let wait = e.retry_after().map_or(backoff, |ra| ra.max(backoff.min(ra)));
+                    let wait = e
+                        .retry_after()
+                        .map_or(backoff, |ra| ra.max(backoff.min(ra)));
                     let now = Instant::now();
                     if now + wait >= deadline {
-                        return Err(e.context(&format!(
-                            "gave up after {} retries (deadline)",
-                            retry
-                        )));
+                        return Err(
+                            e.context(&format!("gave up after {} retries (deadline)", retry))
+                        );
                     }
                     std::thread::sleep(wait);
                     retry += 1;
@@ -565,7 +577,9 @@ impl Client {
         let deadline = start + wait.unwrap_or(self.cfg.call_deadline);
         let mut attempts = 0u32;
         loop {
-            let resp = match self.with_retries(deadline, || self.process_once(&body, request_id, deadline)) {
+            let resp = match self
+                .with_retries(deadline, || self.process_once(&body, request_id, deadline))
+            {
                 Ok(r) => r,
                 // The wait ran out during a request after PENDING answers: still pending.
                 Err(e) if wait.is_some() && attempts > 0 && e.kind() == ErrorKind::Timeout => {

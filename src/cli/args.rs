@@ -47,10 +47,10 @@ impl Args {
 
     /// The flag's value, else the environment variable's.
     pub fn optional(&self, name: &str, env: Option<&str>) -> Option<String> {
-        self.values
-            .get(name)
-            .cloned()
-            .or_else(|| env.and_then(|e| std::env::var(e).ok()).filter(|v| !v.is_empty()))
+        self.values.get(name).cloned().or_else(|| {
+            env.and_then(|e| std::env::var(e).ok())
+                .filter(|v| !v.is_empty())
+        })
     }
 
     pub fn required(&self, name: &str, env: Option<&str>) -> Result<String, Error> {
@@ -63,8 +63,9 @@ impl Args {
     pub fn number(&self, name: &str) -> Result<Option<u64>, Error> {
         self.optional(name, None)
             .map(|v| {
-                v.parse::<u64>()
-                    .map_err(|_| Error::invalid_arg(format!("--{name} must be a non-negative integer")))
+                v.parse::<u64>().map_err(|_| {
+                    Error::invalid_arg(format!("--{name} must be a non-negative integer"))
+                })
             })
             .transpose()
     }

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::b2copy::{mint_external_token, Client, ClientConfig, ExternalTokenParams, FeeStatus, Progress};
+use crate::b2copy::{
+    mint_external_token, Client, ClientConfig, ExternalTokenParams, FeeStatus, Progress,
+};
 use crate::error::{Error, ErrorKind};
 use crate::keys::PrivateKey;
 use args::Args;
@@ -155,7 +157,14 @@ fn pubkey(rest: Vec<String>) -> Result<i32, Error> {
 fn jwt(rest: Vec<String>) -> Result<i32, Error> {
     let a = Args::parse(
         rest,
-        &["private", "admin-id", "device-ip", "key-id", "ttl", "issuer"],
+        &[
+            "private",
+            "admin-id",
+            "device-ip",
+            "key-id",
+            "ttl",
+            "issuer",
+        ],
         &[],
     )?;
     let key = load_key(&a)?;
@@ -214,7 +223,10 @@ fn fee_inner(rest: Vec<String>) -> Result<i32, Error> {
         &[],
     )?;
     let key = load_key(&a)?;
-    let mut cfg = ClientConfig::new(a.required("base-url", Some("B2C_BASE_URL"))?, jwt_params(&a)?);
+    let mut cfg = ClientConfig::new(
+        a.required("base-url", Some("B2C_BASE_URL"))?,
+        jwt_params(&a)?,
+    );
     if let Some(ms) = a.number("poll-interval-ms")? {
         if ms == 0 {
             return Err(Error::invalid_arg("--poll-interval-ms must be > 0"));
@@ -247,7 +259,10 @@ fn fee_inner(rest: Vec<String>) -> Result<i32, Error> {
             println!("final: ERROR");
             eprintln!(
                 "b2c fee: {}",
-                result.outcome_error(&request_id).map(|e| e.to_string()).unwrap_or_default()
+                result
+                    .outcome_error(&request_id)
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
             );
             Ok(EXIT_FEE_ERROR)
         }
@@ -288,7 +303,10 @@ fn crm_verify(rest: Vec<String>) -> Result<i32, Error> {
     let key = Zeroizing::new(a.required("api-key", Some("B2C_API_KEY"))?);
     let sig = a.required("signature", None)?;
     let body = read_body(&a)?;
-    Ok(verdict(crate::crm_openapi::verify_signature(&key, &body, &sig), "signature"))
+    Ok(verdict(
+        crate::crm_openapi::verify_signature(&key, &body, &sig),
+        "signature",
+    ))
 }
 
 fn webhook_verify(rest: Vec<String>) -> Result<i32, Error> {

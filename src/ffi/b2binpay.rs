@@ -50,7 +50,10 @@ pub unsafe extern "C" fn b2c_b2binpay_free(handle: *mut b2c_b2binpay) {
 /// B2C_RESPONSE_SIGNATURE_INVALID and the tokens are discarded; bad credentials are
 /// B2C_AUTH_REJECTED; throttling that outlasts the deadline is B2C_THROTTLED.
 #[no_mangle]
-pub unsafe extern "C" fn b2c_b2binpay_login(handle: *const b2c_b2binpay, err: *mut *mut b2c_error) -> b2c_status {
+pub unsafe extern "C" fn b2c_b2binpay_login(
+    handle: *const b2c_b2binpay,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
     guard(err, || {
         ref_arg(handle, "handle")?.inner.login()?;
         Ok(())
@@ -59,7 +62,10 @@ pub unsafe extern "C" fn b2c_b2binpay_login(handle: *const b2c_b2binpay, err: *m
 
 /// Refresh the token pair now (POST /token/refresh/), single-flight.
 #[no_mangle]
-pub unsafe extern "C" fn b2c_b2binpay_refresh(handle: *const b2c_b2binpay, err: *mut *mut b2c_error) -> b2c_status {
+pub unsafe extern "C" fn b2c_b2binpay_refresh(
+    handle: *const b2c_b2binpay,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
     guard(err, || {
         ref_arg(handle, "handle")?.inner.refresh()?;
         Ok(())
@@ -141,7 +147,11 @@ pub unsafe extern "C" fn b2c_b2binpay_verify_callback(
         if valid {
             Ok(())
         } else {
-            Err(Fail(b2c_status::B2C_SIGNATURE_INVALID, "callback signature does not match".into(), 0))
+            Err(Fail(
+                b2c_status::B2C_SIGNATURE_INVALID,
+                "callback signature does not match".into(),
+                0,
+            ))
         }
     })
 }

@@ -24,7 +24,12 @@ pub struct b2c_client {
 /// (from 1) and the milliseconds elapsed. Return 0 to go on, non-zero to cancel
 /// (the call then returns B2C_CANCELLED).
 pub type b2c_progress_cb = Option<
-    unsafe extern "C" fn(userdata: *mut c_void, fee_status: i32, attempt: u32, elapsed_ms: u64) -> i32,
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        fee_status: i32,
+        attempt: u32,
+        elapsed_ms: u64,
+    ) -> i32,
 >;
 
 /// Create a client from a UTF-8 JSON configuration object. Keys: base_url, admin_id,
@@ -60,7 +65,10 @@ pub unsafe extern "C" fn b2c_client_free(client: *mut b2c_client) {
 /// Exchange a fresh external JWT for a token pair (authexternalcrm). Optional: the fee
 /// functions authenticate on first use.
 #[no_mangle]
-pub unsafe extern "C" fn b2c_authenticate(client: *const b2c_client, err: *mut *mut b2c_error) -> b2c_status {
+pub unsafe extern "C" fn b2c_authenticate(
+    client: *const b2c_client,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
     guard(err, || {
         let client = ref_arg(client, "client")?;
         client.inner.authenticate()?;
@@ -117,7 +125,12 @@ pub unsafe extern "C" fn b2c_fee_process(
         let wait = (wait_ms > 0).then(|| Duration::from_millis(wait_ms as u64));
         let mut cb = on_progress.map(|f| {
             move |p: &Progress| {
-                let rc = f(userdata, p.status as i32, p.attempt, p.elapsed.as_millis() as u64);
+                let rc = f(
+                    userdata,
+                    p.status as i32,
+                    p.attempt,
+                    p.elapsed.as_millis() as u64,
+                );
                 if rc == 0 {
                     ControlFlow::Continue(())
                 } else {
@@ -125,9 +138,7 @@ pub unsafe extern "C" fn b2c_fee_process(
                 }
             }
         });
-        let cb_ref = cb
-            .as_mut()
-            .map(|c| c as ProgressFn<'_>);
+        let cb_ref = cb.as_mut().map(|c| c as ProgressFn<'_>);
         let result = client.inner.fee_process(login, rid, wait, cb_ref)?;
         if !out_fee_status.is_null() {
             *out_fee_status = result.status as i32;

@@ -14,7 +14,11 @@ fn verdict(valid: bool) -> Result<(), Fail> {
     if valid {
         Ok(())
     } else {
-        Err(Fail(b2c_status::B2C_SIGNATURE_INVALID, "signature does not match".into(), 0))
+        Err(Fail(
+            b2c_status::B2C_SIGNATURE_INVALID,
+            "signature does not match".into(),
+            0,
+        ))
     }
 }
 

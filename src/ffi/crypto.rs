@@ -18,7 +18,10 @@ pub struct b2c_key {
 
 /// Generate a new P-256 key pair. Free `*out` with `b2c_key_free`.
 #[no_mangle]
-pub unsafe extern "C" fn b2c_key_generate(out: *mut *mut b2c_key, err: *mut *mut b2c_error) -> b2c_status {
+pub unsafe extern "C" fn b2c_key_generate(
+    out: *mut *mut b2c_key,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
     guard(err, || {
         out_arg(out, "out")?;
         let key = PrivateKey::generate()?;
@@ -40,8 +43,13 @@ pub unsafe extern "C" fn b2c_key_from_pem(
     guard(err, || {
         let bytes = bytes_arg(pem.cast(), pem_len, "pem")?;
         out_arg(out, "out")?;
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| Fail(b2c_status::B2C_KEY_INVALID, "PEM is not UTF-8 text".into(), 0))?;
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            Fail(
+                b2c_status::B2C_KEY_INVALID,
+                "PEM is not UTF-8 text".into(),
+                0,
+            )
+        })?;
         let key = PrivateKey::from_pem(text)?;
         *out = Box::into_raw(Box::new(b2c_key { key }));
         Ok(())

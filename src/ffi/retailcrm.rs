@@ -14,7 +14,11 @@ fn module_arg(json: *const c_char) -> Result<IntegrationModule, Fail> {
     serde_json::from_str(json).map_err(|e| {
         Fail(
             b2c_status::B2C_INVALID_ARGUMENT,
-            format!("module_json is not a valid integrationModule object (line {}, column {})", e.line(), e.column()),
+            format!(
+                "module_json is not a valid integrationModule object (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
             0,
         )
     })
@@ -53,10 +57,18 @@ pub unsafe extern "C" fn b2c_retailcrm_verify_token(
     err: *mut *mut b2c_error,
 ) -> b2c_status {
     guard(err, || {
-        if retailcrm::verify_register_token(str_arg(secret, "secret")?, str_arg(api_key, "api_key")?, str_arg(token, "token")?) {
+        if retailcrm::verify_register_token(
+            str_arg(secret, "secret")?,
+            str_arg(api_key, "api_key")?,
+            str_arg(token, "token")?,
+        ) {
             Ok(())
         } else {
-            Err(Fail(b2c_status::B2C_SIGNATURE_INVALID, "register token does not match".into(), 0))
+            Err(Fail(
+                b2c_status::B2C_SIGNATURE_INVALID,
+                "register token does not match".into(),
+                0,
+            ))
         }
     })
 }
@@ -72,7 +84,13 @@ pub unsafe extern "C" fn b2c_retailcrm_config_response(
 ) -> b2c_status {
     guard(err, || {
         let scopes: Vec<String> = serde_json::from_str(str_arg(scopes_json, "scopes_json")?)
-            .map_err(|_| Fail(b2c_status::B2C_INVALID_ARGUMENT, "scopes_json must be a JSON array of strings".into(), 0))?;
+            .map_err(|_| {
+                Fail(
+                    b2c_status::B2C_INVALID_ARGUMENT,
+                    "scopes_json must be a JSON array of strings".into(),
+                    0,
+                )
+            })?;
         let refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
         let answer = retailcrm::config_response(&refs, str_arg(register_url, "register_url")?);
         out_arg(out_json, "out_json")?;

@@ -202,7 +202,8 @@ impl Sandbox {
         let faults = Arc::new(FaultInjector::new(cfg.faults.clone(), cfg.seed));
         let b2copy = Arc::new(b2copy::B2copyEmulator::new(&cfg));
         let v = &cfg.vendors;
-        let mut b2b_cfg = b2binpay::B2binpayEmulatorConfig::new(&v.b2binpay_login, &v.b2binpay_password);
+        let mut b2b_cfg =
+            b2binpay::B2binpayEmulatorConfig::new(&v.b2binpay_login, &v.b2binpay_password);
         b2b_cfg.access_ttl = v.b2binpay_access_ttl;
         b2b_cfg.refresh_ttl = v.b2binpay_refresh_ttl;
         let b2binpay = Arc::new(b2binpay::B2binpayEmulator::new(b2b_cfg));
