@@ -15,6 +15,7 @@
 
 pub mod b2binpay;
 pub mod b2copy;
+pub mod control;
 mod cli;
 pub mod crm;
 pub mod faults;
@@ -170,6 +171,8 @@ pub fn dispatch(
     req: &HttpRequest,
 ) -> HttpReply {
     match emulators.iter().find(|e| e.owns(&req.path)) {
+        // The control surface is never faulted.
+        Some(e) if req.path.starts_with(control::PREFIX) => e.handle(req),
         Some(e) => match faults.intercept(&req.path) {
             Some(faulty) => faulty,
             None => e.handle(req),
@@ -218,6 +221,13 @@ impl Sandbox {
         emulators.push(b2binpay.clone());
         emulators.push(crm.clone());
         emulators.push(retailcrm.clone());
+        emulators.push(Arc::new(control::ControlEmulator {
+            b2copy: b2copy.clone(),
+            b2binpay: b2binpay.clone(),
+            crm: crm.clone(),
+            retailcrm: retailcrm.clone(),
+            faults: faults.clone(),
+        }));
         let f = faults.clone();
         let handler: Handler = Arc::new(move |req: &HttpRequest| dispatch(&emulators, &f, req));
         let server = Server::start(cfg.port, handler)?;

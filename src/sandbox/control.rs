@@ -1,0 +1,122 @@
+//! `/_sandbox/...`: the sandbox's own control surface, so that tests in another process (the
+//! Python, PHP, Java, C# and C suites) can read counters and trigger the situations the
+//! Rust tests set up in-process. Like the rest of the sandbox it listens on loopback only.
+//!
+//! - `GET  /_sandbox/stats` — counters of every emulator (JSON, see [`stats_json`]).
+//! - `POST /_sandbox/b2copy/expire-access` — every B2COPY access token now answers 401.
+//! - `POST /_sandbox/b2copy/revoke-refresh` — every B2COPY refresh token now answers 401.
+//! - `POST /_sandbox/b2binpay/tamper-signs` `{"count": N}` — the next N `/token/` answers
+//!   carry a wrong `meta.sign`.
+//! - `POST /_sandbox/b2binpay/consume-refresh` — use up every live refresh token as an
+//!   attacker would (the client's next refresh is a replay: 401 code 2007).
+//! - `POST /_sandbox/b2binpay/ttls` `{"access_s": N, "refresh_s": M}` — lifetimes of tokens
+//!   issued from now on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::b2binpay::B2binpayEmulator;
+use super::b2copy::B2copyEmulator;
+use super::crm::CrmEmulator;
+use super::retailcrm::RetailcrmEmulator;
+use super::server::{HttpReply, HttpRequest};
+use super::{Emulator, FaultInjector};
+
+pub const PREFIX: &str = "/_sandbox/";
+
+pub struct ControlEmulator {
+    pub(super) b2copy: Arc<B2copyEmulator>,
+    pub(super) b2binpay: Arc<B2binpayEmulator>,
+    pub(super) crm: Arc<CrmEmulator>,
+    pub(super) retailcrm: Arc<RetailcrmEmulator>,
+    pub(super) faults: Arc<FaultInjector>,
+}
+
+/// Counters of every emulator.
+pub fn stats_json(c: &ControlEmulator) -> Value {
+    let b = c.b2copy.stats();
+    let p = c.b2binpay.stats();
+    let m = c.crm.stats();
+    let calls = c.retailcrm.calls();
+    json!({
+        "b2copy": {
+            "auth_ok": b.auth_ok, "auth_rejected": b.auth_rejected,
+            "refresh_ok": b.refresh_ok, "refresh_rejected": b.refresh_rejected,
+            "process_calls": b.process_calls, "faults_injected": c.faults.injected(),
+        },
+        "b2binpay": {
+            "token_calls": p.token_calls, "token_ok": p.token_ok, "token_rejected": p.token_rejected,
+            "refresh_calls": p.refresh_calls, "refresh_ok": p.refresh_ok,
+            "refresh_rejected": p.refresh_rejected, "refresh_replayed": p.refresh_replayed,
+            "faults": p.faults,
+        },
+        "crm": {
+            "requests": m.requests, "ok": m.ok,
+            "invalid_api_key": m.invalid_api_key, "invalid_signature": m.invalid_signature,
+        },
+        "retailcrm": {
+            "edit_calls": calls.len(),
+            "edit_ok": calls.iter().filter(|c| c.status == 200).count(),
+        },
+    })
+}
+
+fn body_u64(req: &HttpRequest, field: &str) -> Option<u64> {
+    let v: Value = serde_json::from_slice(&req.body).ok()?;
+    v.get(field)?.as_u64()
+}
+
+fn ok() -> HttpReply {
+    HttpReply::json(200, &json!({"ok": true}))
+}
+
+impl Emulator for ControlEmulator {
+    fn owns(&self, path: &str) -> bool {
+        path.starts_with(PREFIX)
+    }
+
+    fn handle(&self, req: &HttpRequest) -> HttpReply {
+        let action = &req.path[PREFIX.len()..];
+        match (req.method.as_str(), action) {
+            ("GET", "stats") => HttpReply::json(200, &stats_json(self)),
+            ("POST", "b2copy/expire-access") => {
+                self.b2copy.expire_access_tokens();
+                ok()
+            }
+            ("POST", "b2copy/revoke-refresh") => {
+                self.b2copy.revoke_refresh_tokens();
+                ok()
+            }
+            ("POST", "b2binpay/tamper-signs") => {
+                let n = body_u64(req, "count").unwrap_or(1).min(1000) as u32;
+                self.b2binpay.tamper_next_signs(n);
+                ok()
+            }
+            ("POST", "b2binpay/consume-refresh") => {
+                let tokens = self.b2binpay.live_refresh_tokens();
+                let consumed = tokens
+                    .iter()
+                    .filter(|t| self.b2binpay.consume_refresh_token(t))
+                    .count();
+                HttpReply::json(200, &json!({"ok": true, "consumed": consumed}))
+            }
+            ("POST", "b2binpay/ttls") => match (body_u64(req, "access_s"), body_u64(req, "refresh_s")) {
+                (Some(a), Some(r)) => {
+                    self.b2binpay
+                        .set_ttls(Duration::from_secs(a), Duration::from_secs(r));
+                    ok()
+                }
+                _ => HttpReply::json(
+                    400,
+                    &json!({"code": 3, "message": "body must be {\"access_s\": N, \"refresh_s\": M}", "details": []}),
+                ),
+            },
+            _ => HttpReply::json(
+                404,
+                &json!({"code": 5, "message": "unknown sandbox control action", "details": []}),
+            ),
+        }
+    }
+}
