@@ -44,9 +44,9 @@ Control surface for tests in other processes (never faulted):
   GET  /_sandbox/stats                     counters of every emulator (JSON)
   POST /_sandbox/b2copy/expire-access      every B2COPY access token now answers 401
   POST /_sandbox/b2copy/revoke-refresh     every B2COPY refresh token now answers 401
-  POST /_sandbox/b2binpay/tamper-signs     {"count": N}: next N meta.sign are wrong
+  POST /_sandbox/b2binpay/tamper-signs     {\"count\": N}: next N meta.sign are wrong
   POST /_sandbox/b2binpay/consume-refresh  use up live refresh tokens (next refresh = replay)
-  POST /_sandbox/b2binpay/ttls             {"access_s": N, "refresh_s": M}
+  POST /_sandbox/b2binpay/ttls             {\"access_s\": N, \"refresh_s\": M}
 
 Prints `b2c-sandbox listening on http://127.0.0.1:PORT` once ready, then serves until killed.
 Set B2C_SANDBOX_LOG=1 to log one line per request (method, path, status) to stderr.

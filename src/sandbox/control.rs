@@ -102,17 +102,19 @@ impl Emulator for ControlEmulator {
                     .count();
                 HttpReply::json(200, &json!({"ok": true, "consumed": consumed}))
             }
-            ("POST", "b2binpay/ttls") => match (body_u64(req, "access_s"), body_u64(req, "refresh_s")) {
-                (Some(a), Some(r)) => {
-                    self.b2binpay
-                        .set_ttls(Duration::from_secs(a), Duration::from_secs(r));
-                    ok()
+            ("POST", "b2binpay/ttls") => {
+                match (body_u64(req, "access_s"), body_u64(req, "refresh_s")) {
+                    (Some(a), Some(r)) => {
+                        self.b2binpay
+                            .set_ttls(Duration::from_secs(a), Duration::from_secs(r));
+                        ok()
+                    }
+                    _ => HttpReply::json(
+                        400,
+                        &json!({"code": 3, "message": "body must be {\"access_s\": N, \"refresh_s\": M}", "details": []}),
+                    ),
                 }
-                _ => HttpReply::json(
-                    400,
-                    &json!({"code": 3, "message": "body must be {\"access_s\": N, \"refresh_s\": M}", "details": []}),
-                ),
-            },
+            }
             _ => HttpReply::json(
                 404,
                 &json!({"code": 5, "message": "unknown sandbox control action", "details": []}),

@@ -15,8 +15,8 @@
 
 pub mod b2binpay;
 pub mod b2copy;
-pub mod control;
 mod cli;
+pub mod control;
 pub mod crm;
 pub mod faults;
 pub mod retailcrm;
