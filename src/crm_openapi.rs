@@ -19,7 +19,7 @@
 use std::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{join_url, HttpClient, Response};
+use crate::http::{join_url, HttpClient, Method, Response};
 use crate::signature::{sign_payload, verify_hex_mac, PrefixRule};
 
 /// Every CRM Open API wire name (headers, error codes) is named here and nowhere else.
@@ -87,10 +87,11 @@ pub fn verify_webhook(secret: &[u8], raw_body: &[u8], x_crm_signature: &str) -> 
 }
 
 /// Send one signed request to the CRM Open API: `{base_url}/{path}` with the `key` header,
-/// and for POST a `signature` header over `body` (`Content-Type: application/json`).
+/// and for POST/PATCH/PUT with a body a `signature` header over `body` (`Content-Type:
+/// application/json`).
 ///
-/// Only `GET` and `POST` are supported here (the shared HTTP client has no PUT/PATCH yet);
-/// any other method is [`ErrorKind::InvalidArgument`], as is a GET with a body.
+/// GET, POST, PUT, PATCH and DELETE are supported; any other method is
+/// [`ErrorKind::InvalidArgument`], as is a GET or DELETE with a body.
 ///
 /// Error mapping (the vendor answers authentication failures with HTTP 403):
 /// - 403 whose body names `invalid_api_key` → [`ErrorKind::AuthRejected`];
@@ -119,20 +120,19 @@ pub fn send(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let resp = if method.eq_ignore_ascii_case("POST") {
-        http.post(&url, &refs, wire::CONTENT_TYPE_JSON, body, deadline)?
-    } else if method.eq_ignore_ascii_case("GET") {
-        if !body.is_empty() {
-            return Err(Error::invalid_arg(
-                "CRM Open API: a GET request has no body",
-            ));
+    let m = Method::parse(method).ok_or_else(|| {
+        Error::invalid_arg(format!("CRM Open API: unsupported method {method:?}"))
+    })?;
+    let body = match m {
+        Method::Get | Method::Delete if !body.is_empty() => {
+            return Err(Error::invalid_arg(format!(
+                "CRM Open API: a {method} request has no body"
+            )))
         }
-        http.get(&url, &refs, deadline)?
-    } else {
-        return Err(Error::invalid_arg(format!(
-            "CRM Open API: method {method:?} is not supported by send() (GET and POST only)"
-        )));
+        Method::Get | Method::Delete => None,
+        _ => Some((wire::CONTENT_TYPE_JSON, body)),
     };
+    let resp = http.send(m, &url, &refs, body, deadline)?;
     match classify_auth_error(&resp) {
         Some(e) => Err(e),
         None => Ok(resp),
@@ -288,7 +288,7 @@ mod tests {
             &http,
             "https://example.invalid",
             "supersecret",
-            "DELETE",
+            "TRACE",
             "/x",
             b"",
             None,

@@ -107,6 +107,30 @@ impl fmt::Debug for HttpClient {
     }
 }
 
+/// The HTTP methods the vendor APIs use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    /// Parse a method name, case-insensitively.
+    pub fn parse(name: &str) -> Option<Method> {
+        Some(match name.to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            _ => return None,
+        })
+    }
+}
+
 /// A request header: name and value. Values may be secrets: they are never logged.
 pub type Header<'a> = (&'a str, &'a str);
 
@@ -179,19 +203,13 @@ impl HttpClient {
         body: &[u8],
         deadline: Option<Instant>,
     ) -> Result<Response> {
-        self.check_url(url)?;
-        let mut req = self.agent.post(url).header("Content-Type", content_type);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        req = req.header("Accept", "application/json");
-        let timeout = self.remaining(deadline)?;
-        let result = req
-            .config()
-            .timeout_global(Some(timeout))
-            .build()
-            .send(body);
-        self.finish(result)
+        self.send(
+            Method::Post,
+            url,
+            headers,
+            Some((content_type, body)),
+            deadline,
+        )
     }
 
     /// GET `url`.
@@ -201,13 +219,57 @@ impl HttpClient {
         headers: &[Header<'_>],
         deadline: Option<Instant>,
     ) -> Result<Response> {
+        self.send(Method::Get, url, headers, None, deadline)
+    }
+
+    /// Any method; `body` is `(content type, bytes)`, sent exactly as given. GET and DELETE
+    /// take no body.
+    pub fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[Header<'_>],
+        body: Option<(&str, &[u8])>,
+        deadline: Option<Instant>,
+    ) -> Result<Response> {
         self.check_url(url)?;
-        let mut req = self.agent.get(url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
         let timeout = self.remaining(deadline)?;
-        let result = req.config().timeout_global(Some(timeout)).build().call();
+        macro_rules! finish_with_body {
+            ($req:expr) => {{
+                let (content_type, bytes) = body.unwrap_or(("application/json", &[]));
+                let mut req = $req
+                    .header("Content-Type", content_type)
+                    .header("Accept", "application/json");
+                for (k, v) in headers {
+                    req = req.header(*k, *v);
+                }
+                req.config()
+                    .timeout_global(Some(timeout))
+                    .build()
+                    .send(bytes)
+            }};
+        }
+        macro_rules! finish_without_body {
+            ($req:expr) => {{
+                if body.is_some_and(|(_, b)| !b.is_empty()) {
+                    return Err(Error::invalid_arg(format!(
+                        "{method:?} requests carry no body"
+                    )));
+                }
+                let mut req = $req.header("Accept", "application/json");
+                for (k, v) in headers {
+                    req = req.header(*k, *v);
+                }
+                req.config().timeout_global(Some(timeout)).build().call()
+            }};
+        }
+        let result = match method {
+            Method::Post => finish_with_body!(self.agent.post(url)),
+            Method::Put => finish_with_body!(self.agent.put(url)),
+            Method::Patch => finish_with_body!(self.agent.patch(url)),
+            Method::Get => finish_without_body!(self.agent.get(url)),
+            Method::Delete => finish_without_body!(self.agent.delete(url)),
+        };
         self.finish(result)
     }
 

@@ -83,7 +83,23 @@ fn crm_signed_post_and_get() {
     assert_eq!(r.status, 200);
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["query"], "page=2");
-    assert_eq!(e.crm.stats().ok, 2);
+    // PUT and PATCH are signed too, over the exact bytes.
+    for method in ["PUT", "PATCH"] {
+        let r = crm_openapi::send(
+            &e.http,
+            &base,
+            CRM_KEY,
+            method,
+            "api/clients/7",
+            body,
+            deadline(),
+        )
+        .unwrap();
+        assert_eq!(r.status, 200, "{method}");
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["method"], method);
+    }
+    assert_eq!(e.crm.stats().ok, 4);
 }
 
 #[test]
