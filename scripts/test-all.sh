@@ -33,7 +33,7 @@ header_drift() {
 }
 
 run "header drift (include/b2c.h)" header_drift
-run "rust (cargo test)" cargo test --release
+run "rust (cargo test)" cargo test --release --no-fail-fast
 run "C ABI (gcc -Wall -Wextra -Werror, valgrind)" scripts/test-c.sh
 run "python (pytest)" scripts/test-python.sh
 run "php (phpunit)" scripts/test-php.sh
