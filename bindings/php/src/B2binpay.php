@@ -15,7 +15,11 @@ use FFI\CData;
  */
 final class B2binpay
 {
-    private ?CData $ptr = null;
+    use NativeHandle;
+
+    private const KIND = 'B2binpay';
+    private const FREE_FUNCTION = 'b2c_b2binpay_free';
+
 
     /** @param array<string, mixed> $config */
     public function __construct(array $config)
@@ -92,33 +96,6 @@ final class B2binpay
         string $sign,
     ): bool {
         return Library::callVerify('b2c_b2binpay_verify_callback', $login, $password, $status, $amount, $trackingId, $metaTime, $sign);
-    }
-
-    private function handle(): CData
-    {
-        if ($this->ptr === null) {
-            throw new ClosedException('this B2binpay is closed', Status::NULL_POINTER->value);
-        }
-        return $this->ptr;
-    }
-
-    public function isClosed(): bool
-    {
-        return $this->ptr === null;
-    }
-
-    public function close(): void
-    {
-        if ($this->ptr !== null) {
-            $ptr = $this->ptr;
-            $this->ptr = null;
-            Library::ffi()->b2c_b2binpay_free($ptr);
-        }
-    }
-
-    public function __destruct()
-    {
-        $this->close();
     }
 
     public function __debugInfo(): array

@@ -19,7 +19,11 @@ use FFI\CData;
  */
 final class Client
 {
-    private ?CData $ptr = null;
+    use NativeHandle;
+
+    private const KIND = 'Client';
+    private const FREE_FUNCTION = 'b2c_client_free';
+
 
     /** @param array<string, mixed> $config */
     public function __construct(array $config)
@@ -132,33 +136,6 @@ final class Client
             throw $e;
         }
         return new FeeResult(FeeStatus::from($fee->cdata), $accountLogin, $requestId);
-    }
-
-    private function handle(): CData
-    {
-        if ($this->ptr === null) {
-            throw new ClosedException('this Client is closed', Status::NULL_POINTER->value);
-        }
-        return $this->ptr;
-    }
-
-    public function isClosed(): bool
-    {
-        return $this->ptr === null;
-    }
-
-    public function close(): void
-    {
-        if ($this->ptr !== null) {
-            $ptr = $this->ptr;
-            $this->ptr = null;
-            Library::ffi()->b2c_client_free($ptr);
-        }
-    }
-
-    public function __destruct()
-    {
-        $this->close();
     }
 
     public function __debugInfo(): array

@@ -13,7 +13,11 @@ use FFI\CData;
  */
 final class Key
 {
-    private ?CData $ptr;
+    use NativeHandle;
+
+    private const KIND = 'Key';
+    private const FREE_FUNCTION = 'b2c_key_free';
+
 
     private function __construct(CData $ptr)
     {
@@ -81,34 +85,6 @@ final class Key
             Library::raise($st, $err);
         }
         return Library::takeString($out);
-    }
-
-    /** @internal the `b2c_key *` for other classes of this package. */
-    public function handle(): CData
-    {
-        if ($this->ptr === null) {
-            throw new ClosedException('this Key is closed', Status::NULL_POINTER->value);
-        }
-        return $this->ptr;
-    }
-
-    public function isClosed(): bool
-    {
-        return $this->ptr === null;
-    }
-
-    public function close(): void
-    {
-        if ($this->ptr !== null) {
-            $ptr = $this->ptr;
-            $this->ptr = null;
-            Library::ffi()->b2c_key_free($ptr);
-        }
-    }
-
-    public function __destruct()
-    {
-        $this->close();
     }
 
     /** Keys never show their material. */

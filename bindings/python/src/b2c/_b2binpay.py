@@ -9,7 +9,7 @@ from typing import Any, Mapping, NamedTuple, Optional
 from . import _native
 from ._calls import call_verify, cstr, take_string
 from ._errors import ClosedError, Status, make_error
-from ._handle import Handle
+from ._handle import Handle, Managed
 
 
 class AccessToken(NamedTuple):
@@ -25,7 +25,7 @@ class B2binpayCounters(NamedTuple):
     suspicious: int
 
 
-class B2binpay:
+class B2binpay(Managed):
     """One B2BINPAY credential. Keyword arguments are the JSON configuration keys of
     ``b2c_b2binpay_new``: base_url, login, password (required); refresh_margin_s,
     deadline_ms and the transport keys (connect_timeout_ms, read_timeout_ms,
@@ -35,6 +35,7 @@ class B2binpay:
     """
 
     __slots__ = ("_h", "__weakref__")
+    _kind = "B2binpay"
 
     def __init__(self, **config: Any) -> None:
         self._h: Optional[Handle] = None
@@ -105,30 +106,3 @@ class B2binpay:
             cstr(sign, "sign"),
         )
 
-    def _handle(self) -> Handle:
-        if self._h is None:
-            raise ClosedError(Status.NULL_POINTER, "this B2binpay is closed")
-        return self._h
-
-    @property
-    def closed(self) -> bool:
-        return self._h is None or self._h.closed
-
-    def close(self) -> None:
-        if self._h is not None:
-            self._h.close()
-
-    def __enter__(self) -> "B2binpay":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __repr__(self) -> str:
-        return f"<b2c.B2binpay {'closed' if self.closed else 'open'}>"

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 from . import _native
 from ._errors import FeeError, FeeStatus, InvalidArgumentError, Status, StillPendingError, make_error
 from ._calls import take_string
-from ._handle import Handle
+from ._handle import Handle, Managed
 
 StrOrBytes = Union[str, bytes, bytearray, memoryview]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -44,7 +44,7 @@ def _cstr(value: str, name: str) -> bytes:
 # ---- keys --------------------------------------------------------------------------------
 
 
-class Key:
+class Key(Managed):
     """A P-256 private key held by libb2c (its memory is cleansed when closed).
 
     Immutable and safe to share between threads. Use ``Key.generate()``,
@@ -53,6 +53,7 @@ class Key:
     """
 
     __slots__ = ("_h", "__weakref__")
+    _kind = "Key"
 
     def __init__(self, _ptr: int) -> None:
         # Not public: use the class methods.
@@ -92,12 +93,13 @@ class Key:
 
     def _pem(self, fn_name: str) -> str:
         lib = _native.lib()
-        ptr = self._h.acquire()
+        h = self._handle()
+        ptr = h.acquire()
         try:
             out, err = ctypes.c_void_p(), ctypes.c_void_p()
             st = getattr(lib, fn_name)(ptr, ctypes.byref(out), ctypes.byref(err))
         finally:
-            self._h.release()
+            h.release()
         if st:
             raise make_error(st, err)
         return take_string(out)
@@ -110,24 +112,6 @@ class Key:
         """The public key as SPKI PEM (``BEGIN PUBLIC KEY``), the form B2COPY registers."""
         return self._pem("b2c_key_public_pem")
 
-    @property
-    def closed(self) -> bool:
-        return self._h.closed
-
-    def close(self) -> None:
-        self._h.close()
-
-    def __enter__(self) -> "Key":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self._h.close()
-        except Exception:  # interpreter shutdown: modules may already be gone
-            pass
 
     def __repr__(self) -> str:
         return f"<b2c.Key P-256 {'closed' if self.closed else 'redacted'}>"
@@ -158,7 +142,8 @@ def mint_jwt(
     if not 0 <= admin_id <= 0xFFFF_FFFF_FFFF_FFFF:
         raise InvalidArgumentError(Status.INVALID_ARGUMENT, f"admin_id out of range: {admin_id}")
     try:
-        ptr = k._h.acquire()
+        kh = k._handle()
+        ptr = kh.acquire()
         try:
             out, err = ctypes.c_void_p(), ctypes.c_void_p()
             st = lib.b2c_jwt_mint(
@@ -173,7 +158,7 @@ def mint_jwt(
                 ctypes.byref(err),
             )
         finally:
-            k._h.release()
+            kh.release()
     finally:
         if owned:
             k.close()
@@ -234,7 +219,7 @@ class FeeResult:
         return self.status == FeeStatus.PENDING
 
 
-class Client:
+class Client(Managed):
     """A B2COPY client for one service admin (configuration, key, tokens, connections).
 
     Keyword arguments are the JSON configuration keys of ``b2c_client_new``: base_url,
@@ -249,6 +234,7 @@ class Client:
     """
 
     __slots__ = ("_h", "__weakref__")
+    _kind = "Client"
 
     def __init__(self, **config: Any) -> None:
         self._h: Optional[Handle] = None
@@ -367,36 +353,6 @@ class Client:
             raise e
         return FeeResult(FeeStatus(fee.value), account_login, request_id)
 
-    def _handle(self) -> Handle:
-        h = self._h
-        if h is None:  # __init__ failed; should not be reachable
-            from ._errors import ClosedError
-
-            raise ClosedError(Status.NULL_POINTER, "this Client is closed")
-        return h
-
-    @property
-    def closed(self) -> bool:
-        return self._h is None or self._h.closed
-
-    def close(self) -> None:
-        if self._h is not None:
-            self._h.close()
-
-    def __enter__(self) -> "Client":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __repr__(self) -> str:
-        return f"<b2c.Client {'closed' if self.closed else 'open'}>"
 
 
 # A NULL function pointer of the callback type.

@@ -55,3 +55,40 @@ class Handle:
             ptr, self._ptr = self._ptr, None
         if ptr:
             self._free(ptr)
+
+
+class Managed:
+    """Base of the classes that own one native handle (Client, Key, B2binpay): close(),
+    the context manager, ``closed`` and a best-effort close on garbage collection."""
+
+    __slots__ = ()
+    _h: Optional[Handle]
+    _kind = "handle"
+
+    def _handle(self) -> Handle:
+        if self._h is None:  # the constructor failed before the handle existed
+            raise ClosedError(Status.NULL_POINTER, f"this {self._kind} is closed")
+        return self._h
+
+    @property
+    def closed(self) -> bool:
+        return self._h is None or self._h.closed
+
+    def close(self) -> None:
+        if self._h is not None:
+            self._h.close()
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: modules may already be gone
+            pass
+
+    def __repr__(self) -> str:
+        return f"<b2c.{self._kind} {'closed' if self.closed else 'open'}>"

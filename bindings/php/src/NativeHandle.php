@@ -1,0 +1,45 @@
+<?php
+
+declare(strict_types=1);
+
+namespace B2c;
+
+use FFI\CData;
+
+/**
+ * One native handle owned by a PHP object (Client, Key, B2binpay): freed exactly once, by
+ * close() or the destructor. The class names its free function in FREE_FUNCTION and itself
+ * in KIND.
+ */
+trait NativeHandle
+{
+    private ?CData $ptr = null;
+
+    /** @internal the native pointer, for calls of this package. */
+    public function handle(): CData
+    {
+        if ($this->ptr === null) {
+            throw new ClosedException('this ' . self::KIND . ' is closed', Status::NULL_POINTER->value);
+        }
+        return $this->ptr;
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->ptr === null;
+    }
+
+    public function close(): void
+    {
+        if ($this->ptr !== null) {
+            $ptr = $this->ptr;
+            $this->ptr = null;
+            Library::ffi()->{self::FREE_FUNCTION}($ptr);
+        }
+    }
+
+    public function __destruct()
+    {
+        $this->close();
+    }
+}
