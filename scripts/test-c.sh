@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds tests/c/test_ffi.c against the release library and runs it:
+# Builds tests/c/test_ffi.c and tests/c/test_protocols.c against the release library and runs
+# each:
 #   1. dynamically linked (-lb2c), under valgrind memcheck;
 #   2. statically linked (-l:libb2c.a), once without valgrind, to prove the static lib links.
 # Assumes `cargo build --release` has been run (libb2c.so, libb2c.a, b2c-sandbox).
@@ -25,15 +26,22 @@ ln -sf libb2c.so "$REL/libb2c.so.$VERSION"
 
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude "-DEXPECTED_VERSION=\"$VERSION\"")
 
-echo "== build (dynamic)"
-gcc "${CFLAGS[@]}" tests/c/test_ffi.c -L"$REL" -lb2c -lpthread -o "$OUT/test_ffi"
+# test_ffi.c: every export, NULL handling, keys, JWT, the B2COPY fee flow.
+# test_protocols.c: CRM Open API, B2BINPAY, RetailCRM and B2COPY token renewal against the
+# sandbox's control surface (/_sandbox/stats and friends).
+TESTS=(test_ffi test_protocols)
 
-echo "== build (static, libb2c.a)"
-gcc "${CFLAGS[@]}" tests/c/test_ffi.c -L"$REL" -l:libb2c.a -lpthread -ldl -lm -o "$OUT/test_ffi_static"
-if ldd "$OUT/test_ffi_static" | grep -q libb2c; then
-    echo "static build still links libb2c dynamically" >&2
-    exit 1
-fi
+for t in "${TESTS[@]}"; do
+    echo "== build $t (dynamic)"
+    gcc "${CFLAGS[@]}" "tests/c/$t.c" -L"$REL" -lb2c -lpthread -o "$OUT/$t"
+
+    echo "== build $t (static, libb2c.a)"
+    gcc "${CFLAGS[@]}" "tests/c/$t.c" -L"$REL" -l:libb2c.a -lpthread -ldl -lm -o "$OUT/${t}_static"
+    if ldd "$OUT/${t}_static" | grep -q libb2c; then
+        echo "static build of $t still links libb2c dynamically" >&2
+        exit 1
+    fi
+done
 
 export B2C_SANDBOX="$REL/b2c-sandbox"
 export B2C_FIXTURES="$ROOT/tests/fixtures/keys"
@@ -59,19 +67,28 @@ if command -v valgrind >/dev/null 2>&1; then
     # AWS-LC / std version.
     # valgrind does not trace children by default, so the b2c-sandbox the test forks and
     # execs runs natively.
-    LD_LIBRARY_PATH="$REL" valgrind --quiet --leak-check=full \
-        --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
-        --error-exitcode=1 --track-origins=yes \
-        "$OUT/test_ffi" || status=1
+    for t in "${TESTS[@]}"; do
+        echo "-- $t"
+        LD_LIBRARY_PATH="$REL" valgrind --quiet --leak-check=full \
+            --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+            --error-exitcode=1 --track-origins=yes \
+            "$OUT/$t" || status=1
+    done
 else
     echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
     echo "!!! valgrind is NOT installed: running WITHOUT memory checking            !!!" >&2
     echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
-    LD_LIBRARY_PATH="$REL" "$OUT/test_ffi" || status=1
+    for t in "${TESTS[@]}"; do
+        echo "-- $t"
+        LD_LIBRARY_PATH="$REL" "$OUT/$t" || status=1
+    done
 fi
 
 echo "== run (static)"
-"$OUT/test_ffi_static" || status=1
+for t in "${TESTS[@]}"; do
+    echo "-- $t"
+    "$OUT/${t}_static" || status=1
+done
 
 if [ "$status" -ne 0 ]; then
     echo "C tests FAILED" >&2

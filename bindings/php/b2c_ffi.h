@@ -9,7 +9,8 @@
  *   new error object, to be freed with b2c_error_free. On success *err is not written.
  * - Output parameters are written only on success (b2c_fee_process documents its one
  *   exception: the fee status).
- * - Strings are NUL-terminated UTF-8; byte inputs are pointer + length. Inputs are copied.
+ * - Strings are NUL-terminated UTF-8; byte inputs are pointer + length (a NULL pointer is
+ *   accepted when the length is 0) and may contain NUL bytes. Inputs are copied.
  * - Strings the library returns through `char **` are freed with b2c_string_free (never
  *   libc free). b2c_status_str, b2c_version and b2c_error_message return strings you
  *   must not free.

@@ -58,7 +58,7 @@ pub fn stats_json(c: &ControlEmulator) -> Value {
         },
         "retailcrm": {
             "edit_calls": calls.len(),
-            "edit_ok": calls.iter().filter(|c| c.status == 200).count(),
+            "edit_ok": calls.iter().filter(|c| (200..300).contains(&c.status)).count(),
         },
     })
 }

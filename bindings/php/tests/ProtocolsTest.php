@@ -7,11 +7,15 @@ namespace B2c\Tests;
 use B2c\AuthException;
 use B2c\B2binpay;
 use B2c\B2cException;
+use B2c\Client;
 use B2c\ClosedException;
 use B2c\CrmOpenApi;
+use B2c\FeeStatus;
 use B2c\InvalidArgumentException;
 use B2c\Key;
+use B2c\RemoteException;
 use B2c\RetailCrm;
+use B2c\SignatureException;
 use B2c\Status;
 use PHPUnit\Framework\TestCase;
 
@@ -20,10 +24,12 @@ final class ProtocolsTest extends TestCase
 {
     private const API_KEY = 'sandbox-api-key';
     private static Sandbox $sandbox;
+    private static Key $key;
 
     public static function setUpBeforeClass(): void
     {
-        self::$sandbox = Sandbox::withKey(Key::generate());
+        self::$key = Key::generate();
+        self::$sandbox = Sandbox::withKey(self::$key);
     }
 
     public static function tearDownAfterClass(): void
@@ -187,5 +193,397 @@ final class ProtocolsTest extends TestCase
         $this->assertFalse($bad['success']);
         $this->assertNotSame('', $bad['errorMsg']);
         $this->assertStringNotContainsString(self::API_KEY, $badJson);
+    }
+
+    // ---- Sandbox control surface ----
+    //
+    // The sandbox is shared by every test of this class, so assertions are on the *delta* of
+    // a counter across the step under test, never on its absolute value.
+
+    /** @return array<string, int> */
+    private static function stats(string $vendor): array
+    {
+        return self::$sandbox->stats($vendor);
+    }
+
+    /**
+     * @param array<string, int> $before
+     * @param array<string, int> $after
+     * @return array<string, int>
+     */
+    private static function delta(array $before, array $after): array
+    {
+        $d = [];
+        foreach ($before as $k => $v) {
+            $d[$k] = $after[$k] - $v;
+        }
+        return $d;
+    }
+
+    /**
+     * Strict (===) comparison of two counter maps, whatever their key order.
+     *
+     * @param array<string, int> $want
+     * @param array<string, int> $got
+     */
+    private function assertCounters(array $want, array $got, string $message = ''): void
+    {
+        ksort($want);
+        ksort($got);
+        $this->assertSame($want, $got, $message);
+    }
+
+    private const DEFAULT_TTLS = ['access_s' => 900, 'refresh_s' => 3600];
+
+    // ---- B2BINPAY against the control surface ----
+    //
+    // Concurrent refreshers on one handle (exactly one refresh on the wire) are not tested
+    // here: PHP has no threads. The Python (threading + Barrier) and C (pthreads) suites
+    // cover that case.
+
+    public function testB2binpayTamperedSignIsRejectedAndTokensDiscarded(): void
+    {
+        $bp = self::b2binpay();
+        $bp->login();
+        $t1 = $bp->accessToken();
+        $before = self::stats('b2binpay');
+        self::$sandbox->control('b2binpay/tamper-signs', ['count' => 1]);
+        try {
+            $bp->login();
+            $this->fail('a tampered meta.sign was accepted');
+        } catch (SignatureException $e) {
+            $this->assertSame(Status::RESPONSE_SIGNATURE_INVALID->value, $e->getCode());
+        }
+        $this->assertSame(2, $bp->counters()['logins']);
+        $mid = self::stats('b2binpay');
+        $this->assertSame(1, self::delta($before, $mid)['token_calls']);
+        // The held pair ($t1) was discarded too: the next accessToken() logs in again.
+        $t2 = $bp->accessToken($suspicious);
+        $this->assertNotSame('', $t2);
+        $this->assertNotSame($t1, $t2);
+        $this->assertFalse($suspicious);
+        $this->assertSame(['logins' => 3, 'refreshes' => 0, 'suspicious' => 0], $bp->counters());
+        $d = self::delta($mid, self::stats('b2binpay'));
+        $this->assertSame([1, 1, 0], [$d['token_calls'], $d['token_ok'], $d['refresh_calls']]);
+        $bp->close();
+    }
+
+    public function testB2binpayTamperedSignOnFirstAccessToken(): void
+    {
+        self::$sandbox->control('b2binpay/tamper-signs', ['count' => 1]);
+        $bp = self::b2binpay();
+        try {
+            $bp->accessToken();
+            $this->fail('a tampered meta.sign was accepted');
+        } catch (SignatureException $e) {
+            $this->assertSame(Status::RESPONSE_SIGNATURE_INVALID->value, $e->getCode());
+        }
+        $before = self::stats('b2binpay');
+        $this->assertNotSame('', $bp->accessToken());
+        $this->assertSame(2, $bp->counters()['logins']);
+        $this->assertSame(1, self::delta($before, self::stats('b2binpay'))['token_ok']);
+        $bp->close();
+    }
+
+    public function testB2binpayReplayedRefreshIsSuspicious(): void
+    {
+        $bp = self::b2binpay();
+        $bp->login();
+        $t1 = $bp->accessToken($s1);
+        $this->assertFalse($s1);
+        $before = self::stats('b2binpay');
+        $this->assertGreaterThanOrEqual(1, self::$sandbox->control('b2binpay/consume-refresh')['consumed']);
+        $bp->refresh(); // a replay: 401 code 2007 -> tokens dropped, logged in again
+        $d = self::delta($before, self::stats('b2binpay'));
+        $this->assertSame(
+            ['refresh_calls' => 1, 'refresh_ok' => 0, 'refresh_rejected' => 1, 'refresh_replayed' => 1, 'token_ok' => 1],
+            array_intersect_key($d, array_flip(['refresh_calls', 'refresh_ok', 'refresh_rejected', 'refresh_replayed', 'token_ok'])),
+        );
+        $t2 = $bp->accessToken($s2);
+        $this->assertTrue($s2);
+        $this->assertNotSame('', $t2);
+        $this->assertNotSame($t1, $t2);
+        $this->assertSame(['logins' => 2, 'refreshes' => 1, 'suspicious' => 1], $bp->counters());
+        $bp->close();
+    }
+
+    public function testB2binpayReplayedRefreshOnTheAccessTokenPath(): void
+    {
+        self::$sandbox->control('b2binpay/ttls', ['access_s' => 2, 'refresh_s' => 3600]);
+        try {
+            $bp = self::b2binpay();
+            $t1 = $bp->accessToken();
+            self::$sandbox->control('b2binpay/consume-refresh');
+            $before = self::stats('b2binpay');
+            usleep(1_200_000); // past the renewal point: min(10 s, 2 s / 2) before expiry
+            $t2 = $bp->accessToken($suspicious);
+            $this->assertTrue($suspicious);
+            $this->assertNotSame($t1, $t2);
+            $this->assertSame(1, $bp->counters()['suspicious']);
+            $d = self::delta($before, self::stats('b2binpay'));
+            $this->assertSame([1, 1, 1], [$d['refresh_calls'], $d['refresh_replayed'], $d['token_ok']]);
+            $bp->close();
+        } finally {
+            self::$sandbox->control('b2binpay/ttls', self::DEFAULT_TTLS);
+        }
+    }
+
+    public function testB2binpayBadInputs(): void
+    {
+        $before = self::stats('b2binpay');
+        $bp = self::b2binpay(['password' => 'wrong']);
+        try {
+            $bp->accessToken();
+            $this->fail('logged in with a wrong password');
+        } catch (AuthException $e) {
+            $this->assertSame(Status::AUTH_REJECTED->value, $e->getCode());
+        }
+        $this->assertSame(1, $bp->counters()['logins']);
+        $bp->close();
+        $d = self::delta($before, self::stats('b2binpay'));
+        $this->assertSame([1, 1, 0], [$d['token_calls'], $d['token_rejected'], $d['token_ok']]);
+
+        $before = self::stats('b2binpay');
+        $cases = [
+            'unknown key' => [['no_such_key' => 1], Status::CONFIG],
+            'http to a non-loopback host' => [['base_url' => 'http://example.com/b2binpay'], Status::INSECURE_URL],
+            'login of the wrong JSON type' => [['login' => 12345], Status::CONFIG],
+        ];
+        foreach ($cases as $what => [$extra, $want]) {
+            try {
+                self::b2binpay($extra);
+                $this->fail("accepted: $what");
+            } catch (InvalidArgumentException $e) {
+                $this->assertSame($want->value, $e->getCode(), $what);
+            }
+        }
+        try {
+            new B2binpay(['base_url' => self::$sandbox->url . '/b2binpay', 'login' => 'sandbox-login']);
+            $this->fail('accepted a config without password');
+        } catch (InvalidArgumentException $e) {
+            $this->assertSame(Status::CONFIG->value, $e->getCode());
+        }
+        try {
+            self::b2binpay(['login' => '']);
+            $this->fail('accepted an empty login');
+        } catch (InvalidArgumentException $e) {
+            $this->assertNotSame(0, $e->getCode());
+        }
+        try {
+            B2binpay::verifyCallback('l', 'p', 2, '1', 't', 'm', 's'); // @phpstan-ignore-line
+            $this->fail('accepted an int status');
+        } catch (\TypeError) {
+            $this->addToAssertionCount(1);
+        }
+        // None of these reached the wire.
+        $this->assertCounters($before, self::stats('b2binpay'));
+    }
+
+    // ---- CRM Open API against the sandbox's counters ----
+
+    /** @return array{int, array<string, mixed>} */
+    private static function crmPost(string $body, array $headers): array
+    {
+        $lines = [];
+        foreach ($headers as $k => $v) {
+            $lines[] = "$k: $v";
+        }
+        $ctx = stream_context_create(['http' => [
+            'method' => 'POST', 'header' => implode("\r\n", $lines), 'content' => $body,
+            'ignore_errors' => true, 'timeout' => 5,
+        ]]);
+        $raw = file_get_contents(self::$sandbox->url . '/crm/api/clients', false, $ctx);
+        preg_match('#^HTTP/\S+ (\d+)#', $http_response_header[0] ?? '', $m);
+        return [(int) ($m[1] ?? 0), json_decode((string) $raw, true) ?? []];
+    }
+
+    public function testCrmSandboxCountsEachRejection(): void
+    {
+        $body = json_encode(['client' => 'Ann', 'amount' => '10.00']);
+        $ct = ['content-type' => 'application/json'];
+        $zero = ['requests' => 0, 'ok' => 0, 'invalid_api_key' => 0, 'invalid_signature' => 0];
+
+        $before = self::stats('crm');
+        [$status, $answer] = self::crmPost($body, $ct + ['key' => self::API_KEY, 'signature' => CrmOpenApi::signRequest(self::API_KEY, 'POST', $body)]);
+        $this->assertSame(200, $status);
+        $this->assertTrue($answer['success']);
+        $this->assertEquals(json_decode($body, true), $answer['body']); // the echo's key order may differ
+        $this->assertCounters(['requests' => 1, 'ok' => 1] + $zero, self::delta($before, self::stats('crm')));
+
+        // a key the CRM does not know (signed with that key: only the key is wrong)
+        $before = self::stats('crm');
+        [$status, $answer] = self::crmPost($body, $ct + ['key' => 'wrong-key', 'signature' => CrmOpenApi::signRequest('wrong-key', 'POST', $body)]);
+        $this->assertSame(403, $status);
+        $this->assertFalse($answer['success']);
+        $this->assertCounters(['requests' => 1, 'invalid_api_key' => 1] + $zero, self::delta($before, self::stats('crm')));
+
+        // the right key, a signature for other bytes than those sent
+        $before = self::stats('crm');
+        $sig = CrmOpenApi::signRequest(self::API_KEY, 'POST', $body);
+        [$status, $answer] = self::crmPost(str_replace('10.00', '99.00', $body), $ct + ['key' => self::API_KEY, 'signature' => $sig]);
+        $this->assertSame(403, $status);
+        $this->assertFalse($answer['success']);
+        $reencoded = json_encode(json_decode($body, true), JSON_PRETTY_PRINT);
+        $this->assertNotSame($body, $reencoded);
+        $this->assertSame(403, self::crmPost($reencoded, $ct + ['key' => self::API_KEY, 'signature' => $sig])[0]);
+        $this->assertSame(403, self::crmPost($body, $ct + ['key' => self::API_KEY])[0]); // no signature at all
+        $this->assertCounters(['requests' => 3, 'invalid_signature' => 3] + $zero, self::delta($before, self::stats('crm')));
+    }
+
+    public function testCrmWebhookTamperingAndSignatureEdgeCases(): void
+    {
+        [$secret, $body] = ['whsec', '{"event":"deposit","amount":"10.00"}'];
+        $sig = hash_hmac('sha256', $body, $secret);
+        $this->assertTrue(CrmOpenApi::verifyWebhook($secret, $body, $sig));
+        $this->assertFalse(CrmOpenApi::verifyWebhook($secret, str_replace('10.00', '10.01', $body), $sig));
+        $flipped = ($sig[0] === '0' ? '1' : '0') . substr($sig, 1);
+        $this->assertFalse(CrmOpenApi::verifyWebhook($secret, $body, $flipped));
+        $this->assertFalse(CrmOpenApi::verifyWebhook($secret, $body, substr($sig, 0, -2)));
+        $this->assertFalse(CrmOpenApi::verifyWebhook($secret, $body, ''));
+        $this->assertFalse(CrmOpenApi::verifyWebhook('other', $body, $sig));
+        $this->assertFalse(CrmOpenApi::verifyWebhook($secret, '', $sig));
+        $s = CrmOpenApi::signRequest('k', 'POST', $body);
+        $this->assertTrue(CrmOpenApi::verifySignature('k', $body, $s));
+        $this->assertFalse(CrmOpenApi::verifySignature('k', $body, substr($s, 0, -1) . ($s[-1] === '0' ? '1' : '0')));
+        $this->assertFalse(CrmOpenApi::verifySignature('k', substr($body, 0, -1), $s));
+    }
+
+    public function testCrmBadInputTypesThrow(): void
+    {
+        $calls = [
+            'api key int' => static fn () => CrmOpenApi::signRequest(123, 'POST', 'x'),
+            'method null' => static fn () => CrmOpenApi::signRequest('k', null, 'x'),
+            'body array' => static fn () => CrmOpenApi::verifySignature('k', ['a' => 1], 'sha256=00'),
+            'signature null' => static fn () => CrmOpenApi::verifySignature('k', 'x', null),
+            'secret null' => static fn () => CrmOpenApi::verifyWebhook(null, 'x', '00'),
+        ];
+        foreach ($calls as $what => $call) {
+            try {
+                $call();
+                $this->fail("accepted: $what");
+            } catch (\TypeError) {
+                $this->addToAssertionCount(1);
+            }
+        }
+    }
+
+    // ---- RetailCRM against the sandbox's counters ----
+
+    private static function registerForm(string $apiKey, string $token): string
+    {
+        return http_build_query([
+            'register' => ['systemUrl' => self::$sandbox->url . '/retailcrm', 'apiKey' => $apiKey, 'token' => $token],
+        ]);
+    }
+
+    private static function moduleCode(string $code): array
+    {
+        return ['code' => $code, 'integrationCode' => $code] + self::module();
+    }
+
+    public function testRetailCrmRegisterWrongTokenMakesNoOutgoingCall(): void
+    {
+        $module = self::moduleCode('b2c-php-reg-ctl');
+        $secret = 'mod-secret';
+        $tokens = [str_repeat('0', 64), RetailCrm::token('other-secret', self::API_KEY), RetailCrm::token($secret, 'other-key'), ''];
+        foreach ($tokens as $token) {
+            $before = self::stats('retailcrm');
+            $answer = json_decode(RetailCrm::handleRegister($secret, self::registerForm(self::API_KEY, $token), $module), true);
+            $this->assertFalse($answer['success']);
+            $this->assertNotSame('', $answer['errorMsg']);
+            $this->assertCounters($before, self::stats('retailcrm'), "wrong token '$token' caused an outgoing call");
+        }
+        // The right token: one edit call, accepted. The module is created first so that this
+        // edit is an update: the sandbox's edit_ok counts HTTP 200 only, and a first-time
+        // edit of a module code is answered 201.
+        RetailCrm::editModule(self::$sandbox->url . '/retailcrm', self::API_KEY, $module);
+        $before = self::stats('retailcrm');
+        $answer = json_decode(RetailCrm::handleRegister($secret, self::registerForm(self::API_KEY, RetailCrm::token($secret, self::API_KEY)), $module), true);
+        $this->assertSame(['success' => true, 'accountUrl' => $module['accountUrl']], $answer);
+        $this->assertCounters(['edit_calls' => 1, 'edit_ok' => 1], self::delta($before, self::stats('retailcrm')));
+    }
+
+    public function testRetailCrmRegisterWithAKeyTheSystemRejects(): void
+    {
+        $secret = 'mod-secret';
+        $before = self::stats('retailcrm');
+        $raw = RetailCrm::handleRegister($secret, self::registerForm('revoked-key', RetailCrm::token($secret, 'revoked-key')), self::moduleCode('b2c-php-reg-revoked'));
+        $answer = json_decode($raw, true);
+        $this->assertFalse($answer['success']);
+        $this->assertNotSame('', $answer['errorMsg']);
+        $this->assertStringNotContainsString('revoked-key', $raw);
+        $this->assertCounters(['edit_calls' => 1, 'edit_ok' => 0], self::delta($before, self::stats('retailcrm')));
+    }
+
+    public function testRetailCrmEditModuleErrorsAgainstSandbox(): void
+    {
+        $system = self::$sandbox->url . '/retailcrm';
+        $before = self::stats('retailcrm');
+        try {
+            RetailCrm::editModule($system, 'wrong-key', self::moduleCode('b2c-php-edit-ctl'));
+            $this->fail('accepted a wrong API key');
+        } catch (RemoteException $e) {
+            $this->assertSame(Status::REMOTE->value, $e->getCode());
+            $this->assertStringContainsString('apiKey', $e->getMessage()); // errorMsg: Wrong "apiKey" value.
+            $this->assertSame(403, $e->getHttpStatus());
+        }
+        $this->assertCounters(['edit_calls' => 1, 'edit_ok' => 0], self::delta($before, self::stats('retailcrm')));
+
+        $before = self::stats('retailcrm');
+        try {
+            RetailCrm::editModule('http://example.com', self::API_KEY, self::moduleCode('b2c-php-edit-ctl'));
+            $this->fail('accepted plain http to a non-loopback host');
+        } catch (InvalidArgumentException $e) {
+            $this->assertSame(Status::INSECURE_URL->value, $e->getCode());
+        }
+        try {
+            RetailCrm::editModule($system, self::API_KEY, '{not json');
+            $this->fail('accepted a malformed module');
+        } catch (InvalidArgumentException $e) {
+            $this->assertNotSame(0, $e->getCode());
+        }
+        foreach ([
+            'api key null' => static fn () => RetailCrm::editModule($system, null, self::module()),
+            'form body int' => static fn () => RetailCrm::handleRegister('s', 42, self::module()),
+            'module int' => static fn () => RetailCrm::editModule($system, 'k', 42),
+        ] as $what => $call) {
+            try {
+                $call();
+                $this->fail("accepted: $what");
+            } catch (\TypeError) {
+                $this->addToAssertionCount(1);
+            }
+        }
+        $this->assertCounters($before, self::stats('retailcrm'));
+    }
+
+    // ---- B2COPY token renewal against the control surface ----
+
+    public function testB2copyRefreshesAfterAccessExpiry(): void
+    {
+        $c = new Client(self::$sandbox->config(self::$key));
+        $c->authenticate();
+        $before = self::stats('b2copy');
+        self::$sandbox->control('b2copy/expire-access');
+        $r = $c->feeProcess('123456', Sandbox::requestId('php-exp'));
+        $this->assertContains($r->status, [FeeStatus::PENDING, FeeStatus::SUCCESS]);
+        $d = self::delta($before, self::stats('b2copy'));
+        // 401 on processext -> one refresh -> the request again
+        $this->assertSame([1, 0, 0, 2], [$d['refresh_ok'], $d['refresh_rejected'], $d['auth_ok'], $d['process_calls']]);
+        $c->close();
+    }
+
+    public function testB2copyReauthenticatesWhenRefreshIsRevoked(): void
+    {
+        $c = new Client(self::$sandbox->config(self::$key));
+        $c->authenticate();
+        $before = self::stats('b2copy');
+        self::$sandbox->control('b2copy/expire-access');
+        self::$sandbox->control('b2copy/revoke-refresh');
+        $r = $c->feeProcess('123456', Sandbox::requestId('php-rev'));
+        $this->assertContains($r->status, [FeeStatus::PENDING, FeeStatus::SUCCESS]);
+        $d = self::delta($before, self::stats('b2copy'));
+        $this->assertSame([0, 1, 1, 0], [$d['refresh_ok'], $d['refresh_rejected'], $d['auth_ok'], $d['auth_rejected']]);
+        $c->close();
     }
 }

@@ -71,6 +71,41 @@ final class Sandbox
         ];
     }
 
+    /**
+     * The sandbox's control surface (loopback, never faulted): `stats` is GET /_sandbox/stats,
+     * any other action is POST /_sandbox/{action} with $body as JSON. Returns the JSON answer.
+     *
+     * @param array<string, mixed>|null $body
+     * @return array<string, mixed>
+     */
+    public function control(string $action, ?array $body = null): array
+    {
+        $get = $action === 'stats';
+        $ctx = stream_context_create(['http' => [
+            'method' => $get ? 'GET' : 'POST',
+            'header' => $get ? '' : 'Content-Type: application/json',
+            'content' => $get ? '' : json_encode($body ?? new \stdClass(), JSON_THROW_ON_ERROR),
+            'ignore_errors' => true,
+            'timeout' => 5,
+        ]]);
+        $raw = file_get_contents($this->url . '/_sandbox/' . $action, false, $ctx);
+        $statusLine = $http_response_header[0] ?? '';
+        if ($raw === false || !preg_match('#^HTTP/\S+ 200\b#', $statusLine)) {
+            throw new \RuntimeException("sandbox control $action failed: $statusLine " . var_export($raw, true));
+        }
+        return json_decode($raw, true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /**
+     * Counters of one emulator (b2copy, b2binpay, crm, retailcrm).
+     *
+     * @return array<string, int>
+     */
+    public function stats(string $vendor): array
+    {
+        return $this->control('stats')[$vendor];
+    }
+
     public function stop(): void
     {
         if (is_resource($this->proc)) {

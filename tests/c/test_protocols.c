@@ -1,0 +1,946 @@
+/*
+ * C ABI tests of the vendor protocols against the sandbox's control surface
+ * (GET /_sandbox/stats, POST /_sandbox/...): B2BINPAY tampered signatures, replayed refresh
+ * tokens, concurrent refreshers on one handle, bad inputs; CRM Open API rejections as the
+ * server counts them; RetailCRM register without outgoing calls on a wrong token; B2COPY
+ * refresh and re-authentication after the sandbox expires/revokes tokens.
+ *
+ * Every assertion is on a counter *delta* (sandbox stats or the handle's counters), so it can
+ * fail. Every string, error and handle is freed: scripts/test-c.sh runs this under valgrind
+ * (dynamic build) and once natively (static build).
+ *
+ * Build (the script does this):
+ *   gcc -std=c11 -Wall -Wextra -Werror -Iinclude -DEXPECTED_VERSION='"0.1.0"' \
+ *       tests/c/test_protocols.c -Ltarget/release -lb2c -lpthread -o build/c/test_protocols
+ * Run from the crate root (or set B2C_SANDBOX).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <b2c.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef EXPECTED_VERSION
+#error "compile with -DEXPECTED_VERSION='\"x.y.z\"' (the version in Cargo.toml)"
+#endif
+
+/* ------------------------------------------------------------------ check machinery */
+
+static int g_passed = 0;
+static int g_failed = 0;
+static pthread_mutex_t g_check_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        int ok_ = (cond) ? 1 : 0;                                             \
+        pthread_mutex_lock(&g_check_lock);                                    \
+        if (ok_) {                                                            \
+            g_passed++;                                                       \
+        } else {                                                              \
+            g_failed++;                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s -- ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                     \
+            fputc('\n', stderr);                                              \
+        }                                                                     \
+        pthread_mutex_unlock(&g_check_lock);                                  \
+    } while (0)
+
+static const char *msg_of(const b2c_error *e) { return e ? b2c_error_message(e) : "(no error object)"; }
+
+/* st == want, an error object with that status and a non-empty message; frees it. */
+#define CHECK_ERR(st, errp, want, what)                                                      \
+    do {                                                                                     \
+        b2c_status st_ = (st);                                                               \
+        CHECK(st_ == (want), "%s: got %d (%s), want %d (%s); msg: %s", (what), (int)st_,     \
+              b2c_status_str(st_), (int)(want), b2c_status_str(want), msg_of(*(errp)));      \
+        CHECK(*(errp) != NULL, "%s: no error object", (what));                               \
+        if (*(errp) != NULL) {                                                               \
+            CHECK(b2c_error_status(*(errp)) == (want), "%s: error object status %d", (what), \
+                  (int)b2c_error_status(*(errp)));                                           \
+            CHECK(b2c_error_message(*(errp))[0] != 0, "%s: empty error message", (what));    \
+            b2c_error_free(*(errp));                                                         \
+            *(errp) = NULL;                                                                  \
+        }                                                                                    \
+    } while (0)
+
+#define CHECK_OK(st, errp, what)                                                             \
+    do {                                                                                     \
+        b2c_status st_ = (st);                                                               \
+        CHECK(st_ == B2C_OK, "%s: got %d (%s): %s", (what), (int)st_, b2c_status_str(st_),   \
+              msg_of(*(errp)));                                                              \
+        if (*(errp) != NULL) {                                                               \
+            b2c_error_free(*(errp));                                                         \
+            *(errp) = NULL;                                                                  \
+        }                                                                                    \
+    } while (0)
+
+/* ------------------------------------------------------------------ small helpers */
+
+static const char *env_or(const char *name, const char *dflt) {
+    const char *v = getenv(name);
+    return (v && *v) ? v : dflt;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static int write_file(const char *path, const char *data) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t n = strlen(data);
+    int rc = fwrite(data, 1, n, f) == n ? 0 : -1;
+    if (fclose(f) != 0) rc = -1;
+    return rc;
+}
+
+/* JSON string escaping into a malloc'd quoted string. */
+static char *json_str(const char *s) {
+    size_t n = strlen(s);
+    char *out = malloc(n * 6 + 3), *p = out;
+    if (!out) return NULL;
+    *p++ = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '"': *p++ = '\\'; *p++ = '"'; break;
+        case '\\': *p++ = '\\'; *p++ = '\\'; break;
+        case '\n': *p++ = '\\'; *p++ = 'n'; break;
+        default:
+            if (c < 0x20) p += sprintf(p, "\\u%04x", c);
+            else *p++ = (char)c;
+        }
+    }
+    *p++ = '"';
+    *p = 0;
+    return out;
+}
+
+/* ------------------------------------------------------------------ sandbox process */
+
+typedef struct {
+    pid_t pid;
+    FILE *out;
+    char url[512];
+    char host[64];
+    int port;
+} sandbox;
+
+static int sandbox_start(sandbox *sb, const char *pub_pem_path) {
+    const char *bin = env_or("B2C_SANDBOX", "target/release/b2c-sandbox");
+    char reg[1024];
+    snprintf(reg, sizeof reg, "kid1:42:%s", pub_pem_path);
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execl(bin, bin, "--port", "0", "--register", reg, (char *)NULL);
+        fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    sb->pid = pid;
+    sb->out = fdopen(fds[0], "r");
+    char line[512];
+    if (!sb->out || !fgets(line, sizeof line, sb->out)) {
+        fprintf(stderr, "sandbox %s printed nothing\n", bin);
+        return -1;
+    }
+    const char *prefix = "b2c-sandbox listening on ";
+    if (strncmp(line, prefix, strlen(prefix)) != 0) {
+        fprintf(stderr, "unexpected sandbox line: %s", line);
+        return -1;
+    }
+    snprintf(sb->url, sizeof sb->url, "%s", line + strlen(prefix));
+    sb->url[strcspn(sb->url, "\r\n")] = 0;
+    if (sscanf(sb->url, "http://%63[^:]:%d", sb->host, &sb->port) != 2) {
+        fprintf(stderr, "cannot parse sandbox url %s\n", sb->url);
+        return -1;
+    }
+    return 0;
+}
+
+static void sandbox_stop(sandbox *sb) {
+    if (sb->pid > 0) {
+        kill(sb->pid, SIGTERM);
+        waitpid(sb->pid, NULL, 0);
+        sb->pid = 0;
+    }
+    if (sb->out) {
+        fclose(sb->out);
+        sb->out = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ a tiny HTTP client */
+
+/* One request with `Connection: close`. `headers` are extra "Name: value\r\n" lines (may be
+ * ""). Returns the HTTP status (0 on a transport failure); *out_body (may be NULL) gets the
+ * malloc'd, NUL-terminated response body. */
+static int http_call(const sandbox *sb, const char *method, const char *path, const char *headers,
+                     const char *body, size_t body_len, char **out_body) {
+    if (out_body) *out_body = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)sb->port);
+    if (inet_pton(AF_INET, sb->host, &addr.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return 0;
+    }
+    char head[2048];
+    int hn = snprintf(head, sizeof head,
+                      "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n",
+                      method, path, sb->host, sb->port, body_len, headers);
+    int ok = hn > 0 && (size_t)hn < sizeof head && write(fd, head, (size_t)hn) == hn;
+    size_t off = 0;
+    while (ok && off < body_len) {
+        ssize_t w = write(fd, body + off, body_len - off);
+        if (w <= 0) ok = 0;
+        else off += (size_t)w;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap + 1);
+    while (ok && buf) {
+        if (len == cap) {
+            cap *= 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) break;
+            buf = nb;
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r <= 0) break;
+        len += (size_t)r;
+    }
+    close(fd);
+    if (!buf) return 0;
+    buf[len] = 0;
+    int status = 0;
+    if (!ok || sscanf(buf, "HTTP/1.%*d %d", &status) != 1) status = 0;
+    if (out_body) {
+        const char *b = strstr(buf, "\r\n\r\n");
+        b = b ? b + 4 : buf + len;
+        size_t blen = (size_t)(buf + len - b);
+        *out_body = malloc(blen + 1);
+        if (*out_body) {
+            memcpy(*out_body, b, blen);
+            (*out_body)[blen] = 0;
+        }
+    }
+    free(buf);
+    return status;
+}
+
+/* POST /_sandbox/{action} with a JSON body (or "{}"); returns the HTTP status. */
+static int control(const sandbox *sb, const char *action, const char *json) {
+    char path[256];
+    snprintf(path, sizeof path, "/_sandbox/%s", action);
+    const char *b = json ? json : "{}";
+    int st = http_call(sb, "POST", path, "Content-Type: application/json\r\n", b, strlen(b), NULL);
+    CHECK(st == 200, "control %s -> HTTP %d", action, st);
+    return st;
+}
+
+/* The counters of one emulator, by name, out of GET /_sandbox/stats. */
+#define MAX_COUNTERS 8
+typedef struct {
+    int n;
+    char name[MAX_COUNTERS][32];
+    long long v[MAX_COUNTERS];
+} counters;
+
+static const char *const VENDOR_KEYS[][MAX_COUNTERS + 1] = {
+    {"b2copy", "auth_ok", "auth_rejected", "refresh_ok", "refresh_rejected", "process_calls", NULL},
+    {"b2binpay", "token_calls", "token_ok", "token_rejected", "refresh_calls", "refresh_ok", "refresh_rejected",
+     "refresh_replayed", "faults"},
+    {"crm", "requests", "ok", "invalid_api_key", "invalid_signature", NULL},
+    {"retailcrm", "edit_calls", "edit_ok", NULL},
+};
+
+static counters stats(const sandbox *sb, const char *vendor) {
+    counters c;
+    memset(&c, 0, sizeof c);
+    char *body = NULL;
+    int st = http_call(sb, "GET", "/_sandbox/stats", "", "", 0, &body);
+    CHECK(st == 200 && body, "GET /_sandbox/stats -> %d", st);
+    char needle[48];
+    snprintf(needle, sizeof needle, "\"%s\":{", vendor);
+    const char *obj = body ? strstr(body, needle) : NULL;
+    CHECK(obj != NULL, "stats have no %s object: %s", vendor, body ? body : "");
+    const char *end = obj ? strchr(obj, '}') : NULL;
+    for (size_t i = 0; i < sizeof VENDOR_KEYS / sizeof VENDOR_KEYS[0]; i++) {
+        if (strcmp(VENDOR_KEYS[i][0], vendor) != 0) continue;
+        for (int k = 1; k <= MAX_COUNTERS && VENDOR_KEYS[i][k]; k++) {
+            snprintf(c.name[c.n], sizeof c.name[c.n], "%s", VENDOR_KEYS[i][k]);
+            c.v[c.n] = -1;
+            if (obj && end) {
+                char key[48];
+                snprintf(key, sizeof key, "\"%s\":", VENDOR_KEYS[i][k]);
+                const char *p = strstr(obj, key);
+                if (p && p < end) c.v[c.n] = strtoll(p + strlen(key), NULL, 10);
+            }
+            CHECK(c.v[c.n] >= 0, "stats %s.%s missing", vendor, VENDOR_KEYS[i][k]);
+            c.n++;
+        }
+    }
+    free(body);
+    return c;
+}
+
+static long long get(const counters *c, const char *name) {
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->name[i], name) == 0) return c->v[i];
+    CHECK(0, "no counter %s", name);
+    return -1000000;
+}
+
+static long long delta(const counters *before, const counters *after, const char *name) {
+    return get(after, name) - get(before, name);
+}
+
+static int same_counters(const counters *a, const counters *b) {
+    if (a->n != b->n) return 0;
+    for (int i = 0; i < a->n; i++)
+        if (a->v[i] != b->v[i]) return 0;
+    return 1;
+}
+
+#define CHECK_DELTA(before, after, name, want)                                                       \
+    do {                                                                                             \
+        long long d_ = delta(&(before), &(after), (name));                                           \
+        CHECK(d_ == (want), "%s: %s delta %lld, want %lld", __func__, (name), d_, (long long)(want)); \
+    } while (0)
+
+/* ------------------------------------------------------------------ B2BINPAY */
+
+static b2c_b2binpay *b2binpay_new(const sandbox *sb, const char *password) {
+    char cfg[1400];
+    snprintf(cfg, sizeof cfg, "{\"base_url\":\"%s/b2binpay\",\"login\":\"sandbox-login\",\"password\":\"%s\"}",
+             sb->url, password);
+    b2c_b2binpay *h = NULL;
+    b2c_error *err = NULL;
+    CHECK_OK(b2c_b2binpay_new(cfg, &h, &err), &err, "b2binpay_new");
+    return h;
+}
+
+static void hcounters(const b2c_b2binpay *h, uint64_t *logins, uint64_t *refreshes, uint64_t *susp) {
+    *logins = *refreshes = *susp = 999;
+    CHECK(b2c_b2binpay_counters(h, logins, refreshes, susp) == B2C_OK, "b2binpay_counters");
+}
+
+static void test_b2binpay_tampered_sign(const sandbox *sb) {
+    b2c_error *err = NULL;
+    b2c_b2binpay *h = b2binpay_new(sb, "sandbox-password");
+    if (!h) return;
+    char *t1 = NULL, *t2 = NULL;
+    int32_t susp = -1;
+    uint64_t logins, refreshes, nsusp;
+    CHECK_OK(b2c_b2binpay_login(h, &err), &err, "login");
+    CHECK_OK(b2c_b2binpay_access_token(h, &t1, NULL, &err), &err, "access_token t1");
+
+    counters before = stats(sb, "b2binpay");
+    control(sb, "b2binpay/tamper-signs", "{\"count\": 1}");
+    CHECK_ERR(b2c_b2binpay_login(h, &err), &err, B2C_RESPONSE_SIGNATURE_INVALID, "login with a tampered meta.sign");
+    hcounters(h, &logins, &refreshes, &nsusp);
+    CHECK(logins == 2, "logins after tampered login: %llu", (unsigned long long)logins);
+    counters mid = stats(sb, "b2binpay");
+    CHECK_DELTA(before, mid, "token_calls", 1);
+
+    /* the held pair (t1) was discarded: access_token must log in again, not return t1 */
+    CHECK_OK(b2c_b2binpay_access_token(h, &t2, &susp, &err), &err, "access_token after tamper");
+    CHECK(t1 && t2 && strcmp(t1, t2) != 0, "a new token after the discard: %s vs %s", t1 ? t1 : "",
+          t2 ? t2 : "");
+    CHECK(susp == 0, "not suspicious: %d", (int)susp);
+    hcounters(h, &logins, &refreshes, &nsusp);
+    CHECK(logins == 3 && refreshes == 0 && nsusp == 0, "counters %llu/%llu/%llu", (unsigned long long)logins,
+          (unsigned long long)refreshes, (unsigned long long)nsusp);
+    counters after = stats(sb, "b2binpay");
+    CHECK_DELTA(mid, after, "token_calls", 1);
+    CHECK_DELTA(mid, after, "token_ok", 1);
+    CHECK_DELTA(mid, after, "refresh_calls", 0);
+    b2c_string_free(t1);
+    b2c_string_free(t2);
+
+    /* the same on a fresh handle's first access_token */
+    b2c_b2binpay_free(h);
+    h = b2binpay_new(sb, "sandbox-password");
+    if (!h) return;
+    control(sb, "b2binpay/tamper-signs", "{\"count\": 1}");
+    t1 = NULL;
+    CHECK_ERR(b2c_b2binpay_access_token(h, &t1, &susp, &err), &err, B2C_RESPONSE_SIGNATURE_INVALID,
+              "first access_token with a tampered meta.sign");
+    CHECK(t1 == NULL, "no token out on failure");
+    before = stats(sb, "b2binpay");
+    CHECK_OK(b2c_b2binpay_access_token(h, &t1, NULL, &err), &err, "access_token after a tampered first login");
+    CHECK(t1 && t1[0], "token");
+    after = stats(sb, "b2binpay");
+    CHECK_DELTA(before, after, "token_ok", 1);
+    hcounters(h, &logins, &refreshes, &nsusp);
+    CHECK(logins == 2, "logins %llu", (unsigned long long)logins);
+    b2c_string_free(t1);
+    b2c_b2binpay_free(h);
+}
+
+static void test_b2binpay_replayed_refresh(const sandbox *sb) {
+    b2c_error *err = NULL;
+    b2c_b2binpay *h = b2binpay_new(sb, "sandbox-password");
+    if (!h) return;
+    char *t1 = NULL, *t2 = NULL;
+    int32_t susp = -1;
+    uint64_t logins, refreshes, nsusp;
+    CHECK_OK(b2c_b2binpay_login(h, &err), &err, "login");
+    CHECK_OK(b2c_b2binpay_access_token(h, &t1, &susp, &err), &err, "access_token t1");
+    CHECK(susp == 0, "t1 not suspicious");
+
+    counters before = stats(sb, "b2binpay");
+    control(sb, "b2binpay/consume-refresh", NULL);
+    /* the refresh is a replay: 401 code 2007 -> tokens dropped, log in again; still OK */
+    CHECK_OK(b2c_b2binpay_refresh(h, &err), &err, "refresh after consume-refresh");
+    counters after = stats(sb, "b2binpay");
+    CHECK_DELTA(before, after, "refresh_calls", 1);
+    CHECK_DELTA(before, after, "refresh_ok", 0);
+    CHECK_DELTA(before, after, "refresh_rejected", 1);
+    CHECK_DELTA(before, after, "refresh_replayed", 1);
+    CHECK_DELTA(before, after, "token_ok", 1);
+    susp = -1;
+    CHECK_OK(b2c_b2binpay_access_token(h, &t2, &susp, &err), &err, "access_token after the replay");
+    CHECK(susp == 1, "suspicious flag: %d", (int)susp);
+    CHECK(t1 && t2 && t2[0] && strcmp(t1, t2) != 0, "a valid new token");
+    hcounters(h, &logins, &refreshes, &nsusp);
+    CHECK(logins == 2 && refreshes == 1 && nsusp == 1, "counters %llu/%llu/%llu", (unsigned long long)logins,
+          (unsigned long long)refreshes, (unsigned long long)nsusp);
+    b2c_string_free(t1);
+    b2c_string_free(t2);
+    b2c_b2binpay_free(h);
+}
+
+/* Short access lifetime: 4 s, so the handle renews 2 s before expiry (margin = min(10 s,
+ * life / 2)); waiting 2.3 s puts us inside the margin with the token still valid. Roomier
+ * than 2 s / 1.2 s because this also runs under valgrind. */
+#define SHORT_ACCESS_S 4
+#define INTO_MARGIN_MS 2300
+
+static void test_b2binpay_replay_on_access_token_path(const sandbox *sb) {
+    b2c_error *err = NULL;
+    control(sb, "b2binpay/ttls", "{\"access_s\": 4, \"refresh_s\": 3600}");
+    b2c_b2binpay *h = b2binpay_new(sb, "sandbox-password");
+    if (h) {
+        char *t1 = NULL, *t2 = NULL;
+        int32_t susp = -1;
+        CHECK_OK(b2c_b2binpay_access_token(h, &t1, &susp, &err), &err, "access_token t1");
+        control(sb, "b2binpay/consume-refresh", NULL);
+        counters before = stats(sb, "b2binpay");
+        sleep_ms(INTO_MARGIN_MS);
+        CHECK_OK(b2c_b2binpay_access_token(h, &t2, &susp, &err), &err, "access_token inside the margin");
+        CHECK(susp == 1, "suspicious on the access_token path: %d", (int)susp);
+        CHECK(t1 && t2 && strcmp(t1, t2) != 0, "a new token");
+        uint64_t logins, refreshes, nsusp;
+        hcounters(h, &logins, &refreshes, &nsusp);
+        CHECK(nsusp == 1, "suspicious counter %llu", (unsigned long long)nsusp);
+        counters after = stats(sb, "b2binpay");
+        CHECK_DELTA(before, after, "refresh_calls", 1);
+        CHECK_DELTA(before, after, "refresh_replayed", 1);
+        CHECK_DELTA(before, after, "token_ok", 1);
+        b2c_string_free(t1);
+        b2c_string_free(t2);
+        b2c_b2binpay_free(h);
+    }
+    control(sb, "b2binpay/ttls", "{\"access_s\": 900, \"refresh_s\": 3600}");
+}
+
+#define N_REFRESHERS 8
+
+typedef struct {
+    const b2c_b2binpay *h;
+    pthread_barrier_t *barrier;
+    b2c_status st;
+    int32_t susp;
+    char *token;
+} refresher;
+
+static void *refresher_thread(void *arg) {
+    refresher *r = arg;
+    b2c_error *err = NULL;
+    pthread_barrier_wait(r->barrier);
+    r->st = b2c_b2binpay_access_token(r->h, &r->token, &r->susp, &err);
+    if (err) {
+        fprintf(stderr, "refresher: %s\n", b2c_error_message(err));
+        b2c_error_free(err);
+    }
+    return NULL;
+}
+
+static void test_b2binpay_concurrent_refreshers(const sandbox *sb) {
+    b2c_error *err = NULL;
+    control(sb, "b2binpay/ttls", "{\"access_s\": 4, \"refresh_s\": 3600}");
+    b2c_b2binpay *h = b2binpay_new(sb, "sandbox-password");
+    if (h) {
+        char *t0 = NULL;
+        CHECK_OK(b2c_b2binpay_access_token(h, &t0, NULL, &err), &err, "access_token t0");
+        counters before = stats(sb, "b2binpay");
+        sleep_ms(INTO_MARGIN_MS);
+
+        pthread_barrier_t barrier;
+        pthread_barrier_init(&barrier, NULL, N_REFRESHERS);
+        pthread_t th[N_REFRESHERS];
+        refresher r[N_REFRESHERS];
+        int started = 0;
+        for (int i = 0; i < N_REFRESHERS; i++) {
+            r[i].h = h;
+            r[i].barrier = &barrier;
+            r[i].st = B2C_PANIC;
+            r[i].susp = -1;
+            r[i].token = NULL;
+            if (pthread_create(&th[i], NULL, refresher_thread, &r[i]) == 0) started++;
+        }
+        CHECK(started == N_REFRESHERS, "started %d threads", started);
+        for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&barrier);
+
+        counters after = stats(sb, "b2binpay");
+        CHECK_DELTA(before, after, "refresh_calls", 1);
+        CHECK_DELTA(before, after, "refresh_ok", 1);
+        CHECK_DELTA(before, after, "token_calls", 0);
+        int same = 1;
+        for (int i = 0; i < started; i++) {
+            CHECK(r[i].st == B2C_OK && r[i].token && r[i].susp == 0, "thread %d: %d (%s) susp %d", i, (int)r[i].st,
+                  b2c_status_str(r[i].st), (int)r[i].susp);
+            if (!r[i].token || !r[0].token || strcmp(r[i].token, r[0].token) != 0) same = 0;
+        }
+        CHECK(same, "all %d threads got the same token", started);
+        CHECK(r[0].token && t0 && strcmp(r[0].token, t0) != 0, "and it is a new one");
+        uint64_t logins, refreshes, nsusp;
+        hcounters(h, &logins, &refreshes, &nsusp);
+        CHECK(logins == 1 && refreshes == 1 && nsusp == 0, "counters %llu/%llu/%llu", (unsigned long long)logins,
+              (unsigned long long)refreshes, (unsigned long long)nsusp);
+        for (int i = 0; i < started; i++) b2c_string_free(r[i].token);
+        b2c_string_free(t0);
+        b2c_b2binpay_free(h);
+    }
+    control(sb, "b2binpay/ttls", "{\"access_s\": 900, \"refresh_s\": 3600}");
+}
+
+static void test_b2binpay_bad_inputs(const sandbox *sb) {
+    b2c_error *err = NULL;
+    counters before = stats(sb, "b2binpay");
+    b2c_b2binpay *h = b2binpay_new(sb, "wrong");
+    if (h) {
+        char *tok = NULL;
+        CHECK_ERR(b2c_b2binpay_access_token(h, &tok, NULL, &err), &err, B2C_AUTH_REJECTED, "wrong password");
+        CHECK(tok == NULL, "no token on failure");
+        CHECK_ERR(b2c_b2binpay_login(h, &err), &err, B2C_AUTH_REJECTED, "wrong password, login");
+        uint64_t logins, refreshes, nsusp;
+        hcounters(h, &logins, &refreshes, &nsusp);
+        CHECK(logins == 2, "logins %llu", (unsigned long long)logins);
+        b2c_b2binpay_free(h);
+    }
+    counters after = stats(sb, "b2binpay");
+    CHECK_DELTA(before, after, "token_calls", 2);
+    CHECK_DELTA(before, after, "token_rejected", 2);
+    CHECK_DELTA(before, after, "token_ok", 0);
+
+    before = stats(sb, "b2binpay");
+    char cfg[1400];
+    h = NULL;
+    snprintf(cfg, sizeof cfg,
+             "{\"base_url\":\"%s/b2binpay\",\"login\":\"sandbox-login\",\"password\":\"sandbox-password\",\"x\":1}",
+             sb->url);
+    CHECK_ERR(b2c_b2binpay_new(cfg, &h, &err), &err, B2C_CONFIG, "unknown config key");
+    CHECK_ERR(b2c_b2binpay_new("{\"base_url\":\"http://example.com/b2binpay\",\"login\":\"sandbox-login\","
+                               "\"password\":\"sandbox-password\"}",
+                               &h, &err),
+              &err, B2C_INSECURE_URL, "http to a non-loopback host");
+    snprintf(cfg, sizeof cfg, "{\"base_url\":\"%s/b2binpay\",\"login\":\"sandbox-login\"}", sb->url);
+    CHECK_ERR(b2c_b2binpay_new(cfg, &h, &err), &err, B2C_CONFIG, "missing password");
+    snprintf(cfg, sizeof cfg, "{\"base_url\":\"%s/b2binpay\",\"login\":12345,\"password\":\"p\"}", sb->url);
+    CHECK_ERR(b2c_b2binpay_new(cfg, &h, &err), &err, B2C_CONFIG, "login of the wrong JSON type");
+    CHECK_ERR(b2c_b2binpay_new("", &h, &err), &err, B2C_CONFIG, "empty config");
+    CHECK_ERR(b2c_b2binpay_new("{\"base_url\":\"\xff\"}", &h, &err), &err, B2C_INVALID_UTF8, "config not UTF-8");
+    CHECK_ERR(b2c_b2binpay_new(NULL, &h, &err), &err, B2C_NULL_POINTER, "config NULL");
+    snprintf(cfg, sizeof cfg, "{\"base_url\":\"%s/b2binpay\",\"login\":\"\",\"password\":\"p\"}", sb->url);
+    b2c_status st = b2c_b2binpay_new(cfg, &h, &err);
+    CHECK(st == B2C_INVALID_ARGUMENT || st == B2C_CONFIG, "empty login -> %d (%s)", (int)st, msg_of(err));
+    b2c_error_free(err);
+    err = NULL;
+    CHECK(h == NULL, "no handle out on failure");
+    CHECK(b2c_b2binpay_new(NULL, &h, NULL) == B2C_NULL_POINTER, "err NULL is allowed");
+    char *tok = NULL;
+    CHECK_ERR(b2c_b2binpay_access_token(NULL, &tok, NULL, &err), &err, B2C_NULL_POINTER, "access_token(NULL)");
+    CHECK_ERR(b2c_b2binpay_login(NULL, &err), &err, B2C_NULL_POINTER, "login(NULL)");
+    CHECK_ERR(b2c_b2binpay_refresh(NULL, &err), &err, B2C_NULL_POINTER, "refresh(NULL)");
+    after = stats(sb, "b2binpay");
+    CHECK(same_counters(&before, &after), "bad inputs reached the wire");
+}
+
+/* ------------------------------------------------------------------ CRM Open API */
+
+/* POST body to /crm/api/clients with `key` and (if non-NULL) `signature`. */
+static int crm_post(const sandbox *sb, const char *key, const char *signature, const char *body, char **answer) {
+    char headers[512];
+    int n = snprintf(headers, sizeof headers, "Content-Type: application/json\r\nkey: %s\r\n", key);
+    if (signature) snprintf(headers + n, sizeof headers - (size_t)n, "signature: %s\r\n", signature);
+    return http_call(sb, "POST", "/crm/api/clients", headers, body, strlen(body), answer);
+}
+
+static void test_crm_sandbox(const sandbox *sb) {
+    b2c_error *err = NULL;
+    const char *key = "sandbox-api-key";
+    const char *body = "{\"client\":\"Ann\",\"amount\":\"10.00\"}";
+    const char *tampered = "{\"client\":\"Ann\",\"amount\":\"99.00\"}";
+    const char *reencoded = "{\"client\": \"Ann\", \"amount\": \"10.00\"}";
+    char *sig = NULL, *wrong_sig = NULL, *answer = NULL;
+    CHECK_OK(b2c_crm_sign_request(key, "POST", body, strlen(body), &sig, &err), &err, "sign");
+    CHECK_OK(b2c_crm_sign_request("wrong-key", "POST", body, strlen(body), &wrong_sig, &err), &err, "sign wrong");
+    if (!sig || !wrong_sig) goto out;
+
+    counters before = stats(sb, "crm");
+    int st = crm_post(sb, key, sig, body, &answer);
+    CHECK(st == 200 && answer && strstr(answer, "\"success\":true"), "right key -> %d %s", st, answer ? answer : "");
+    free(answer);
+    answer = NULL;
+    counters after = stats(sb, "crm");
+    CHECK_DELTA(before, after, "requests", 1);
+    CHECK_DELTA(before, after, "ok", 1);
+    CHECK_DELTA(before, after, "invalid_api_key", 0);
+    CHECK_DELTA(before, after, "invalid_signature", 0);
+
+    before = after;
+    st = crm_post(sb, "wrong-key", wrong_sig, body, &answer);
+    CHECK(st == 403 && answer && strstr(answer, "\"success\":false"), "wrong key -> %d %s", st,
+          answer ? answer : "");
+    free(answer);
+    answer = NULL;
+    after = stats(sb, "crm");
+    CHECK_DELTA(before, after, "requests", 1);
+    CHECK_DELTA(before, after, "ok", 0);
+    CHECK_DELTA(before, after, "invalid_api_key", 1);
+    CHECK_DELTA(before, after, "invalid_signature", 0);
+
+    before = after;
+    st = crm_post(sb, key, sig, tampered, NULL);
+    CHECK(st == 403, "signature for other bytes -> %d", st);
+    st = crm_post(sb, key, sig, reencoded, NULL);
+    CHECK(st == 403, "re-encoded body -> %d", st);
+    st = crm_post(sb, key, NULL, body, NULL);
+    CHECK(st == 403, "no signature -> %d", st);
+    after = stats(sb, "crm");
+    CHECK_DELTA(before, after, "requests", 3);
+    CHECK_DELTA(before, after, "ok", 0);
+    CHECK_DELTA(before, after, "invalid_api_key", 0);
+    CHECK_DELTA(before, after, "invalid_signature", 3);
+
+    /* the library's own verification agrees with the server */
+    CHECK_OK(b2c_crm_verify_signature(key, body, strlen(body), sig, &err), &err, "verify");
+    CHECK_ERR(b2c_crm_verify_signature(key, tampered, strlen(tampered), sig, &err), &err, B2C_SIGNATURE_INVALID,
+              "verify tampered body");
+    CHECK_ERR(b2c_crm_verify_signature(key, body, strlen(body), wrong_sig, &err), &err, B2C_SIGNATURE_INVALID,
+              "verify wrong key");
+out:
+    b2c_string_free(sig);
+    b2c_string_free(wrong_sig);
+}
+
+static void test_webhook_tampering(void) {
+    b2c_error *err = NULL;
+    const char *secret = "whsec";
+    const char *body = "{\"event\":\"deposit\",\"amount\":\"10.00\"}";
+    const char *tampered = "{\"event\":\"deposit\",\"amount\":\"10.01\"}";
+    char sig[72];
+    CHECK(b2c_sign_payload((const uint8_t *)secret, strlen(secret), (const uint8_t *)body, strlen(body), sig,
+                           sizeof sig) == B2C_OK,
+          "sign_payload");
+    CHECK_OK(b2c_webhook_verify(secret, strlen(secret), body, strlen(body), sig, &err), &err, "webhook valid");
+    CHECK_ERR(b2c_webhook_verify(secret, strlen(secret), tampered, strlen(tampered), sig, &err), &err,
+              B2C_SIGNATURE_INVALID, "webhook tampered payload");
+    char flipped[72];
+    memcpy(flipped, sig, sizeof flipped);
+    flipped[7] = flipped[7] == '0' ? '1' : '0';
+    CHECK_ERR(b2c_webhook_verify(secret, strlen(secret), body, strlen(body), flipped, &err), &err,
+              B2C_SIGNATURE_INVALID, "webhook tampered signature");
+    char truncated[72];
+    memcpy(truncated, sig, sizeof truncated);
+    truncated[69] = 0;
+    CHECK_ERR(b2c_webhook_verify(secret, strlen(secret), body, strlen(body), truncated, &err), &err,
+              B2C_SIGNATURE_INVALID, "webhook truncated signature");
+    CHECK_ERR(b2c_webhook_verify(secret, strlen(secret), body, strlen(body), "", &err), &err, B2C_SIGNATURE_INVALID,
+              "webhook empty signature");
+    CHECK_ERR(b2c_webhook_verify(secret, strlen(secret), body, strlen(body) - 1, sig, &err), &err,
+              B2C_SIGNATURE_INVALID, "webhook body one byte short");
+    CHECK_ERR(b2c_webhook_verify(secret, strlen(secret) - 1, body, strlen(body), sig, &err), &err,
+              B2C_SIGNATURE_INVALID, "webhook secret one byte short");
+    /* HMAC-SHA256(key = "", message = "") */
+    CHECK_OK(b2c_webhook_verify("", 0, "", 0, "sha256=b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+                                &err),
+             &err, "webhook empty secret and body");
+    CHECK_ERR(b2c_webhook_verify("", 0, "", 0, sig, &err), &err, B2C_SIGNATURE_INVALID,
+              "webhook empty body, signature of another");
+    CHECK_ERR(b2c_webhook_verify(secret, strlen(secret), NULL, 3, sig, &err), &err, B2C_NULL_POINTER,
+              "webhook body NULL with length 3");
+    CHECK_ERR(b2c_webhook_verify(secret, strlen(secret), body, strlen(body), NULL, &err), &err, B2C_NULL_POINTER,
+              "webhook signature NULL");
+}
+
+/* ------------------------------------------------------------------ RetailCRM */
+
+static const char *MODULE_JSON =
+    "{\"code\":\"b2c-c-reg\",\"integrationCode\":\"b2c-c-reg\",\"active\":true,\"name\":\"B2C\","
+    "\"clientId\":\"client-1\",\"baseUrl\":\"https://m.example.com\","
+    "\"accountUrl\":\"https://m.example.com/account\"}";
+
+/* application/x-www-form-urlencoded register form; malloc'd. */
+static char *register_form(const sandbox *sb, const char *api_key, const char *token) {
+    char sys[600], enc[1800] = "";
+    snprintf(sys, sizeof sys, "%s/retailcrm", sb->url);
+    for (const char *p = sys; *p; p++) {
+        size_t n = strlen(enc);
+        if (*p == ':') snprintf(enc + n, sizeof enc - n, "%%3A");
+        else if (*p == '/') snprintf(enc + n, sizeof enc - n, "%%2F");
+        else { enc[n] = *p; enc[n + 1] = 0; }
+    }
+    size_t cap = strlen(enc) + strlen(api_key) + strlen(token) + 128;
+    char *form = malloc(cap);
+    if (form)
+        snprintf(form, cap, "register%%5BsystemUrl%%5D=%s&register%%5BapiKey%%5D=%s&register%%5Btoken%%5D=%s", enc,
+                 api_key, token);
+    return form;
+}
+
+static void test_retailcrm_register(const sandbox *sb) {
+    b2c_error *err = NULL;
+    const char *secret = "mod-secret";
+    const char *key = "sandbox-api-key";
+    char *good = NULL, *other_secret = NULL, *other_key = NULL;
+    CHECK_OK(b2c_retailcrm_token(secret, key, &good, &err), &err, "token");
+    CHECK_OK(b2c_retailcrm_token("other-secret", key, &other_secret, &err), &err, "token other secret");
+    CHECK_OK(b2c_retailcrm_token(secret, "other-key", &other_key, &err), &err, "token other key");
+    const char *wrong[] = {"0000000000000000000000000000000000000000000000000000000000000000",
+                           other_secret ? other_secret : "x", other_key ? other_key : "x", ""};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        char *form = register_form(sb, key, wrong[i]);
+        char *answer = NULL;
+        counters before = stats(sb, "retailcrm");
+        CHECK_OK(b2c_retailcrm_handle_register(secret, form, strlen(form), MODULE_JSON, NULL, &answer, &err), &err,
+                 "handle_register wrong token");
+        CHECK(answer && strstr(answer, "\"success\":false") && strstr(answer, "\"errorMsg\""),
+              "wrong token %zu answer: %s", i, answer ? answer : "");
+        counters after = stats(sb, "retailcrm");
+        CHECK(same_counters(&before, &after), "wrong token %zu caused an outgoing call (edit_calls %lld -> %lld)", i,
+              get(&before, "edit_calls"), get(&after, "edit_calls"));
+        b2c_string_free(answer);
+        free(form);
+    }
+
+    /* The right token: one edit call, accepted. The module is created first so that this
+     * edit is an update: the sandbox's edit_ok counts HTTP 200 only, and the first edit of
+     * a module code is answered 201. */
+    char sys[600];
+    snprintf(sys, sizeof sys, "%s/retailcrm", sb->url);
+    CHECK_OK(b2c_retailcrm_edit_module(sys, key, MODULE_JSON, NULL, &err), &err, "edit_module (create)");
+    char *form = register_form(sb, key, good ? good : "");
+    char *answer = NULL;
+    counters before = stats(sb, "retailcrm");
+    CHECK_OK(b2c_retailcrm_handle_register(secret, form, strlen(form), MODULE_JSON, NULL, &answer, &err), &err,
+             "handle_register right token");
+    CHECK(answer && strcmp(answer, "{\"success\":true,\"accountUrl\":\"https://m.example.com/account\"}") == 0,
+          "right token answer: %s", answer ? answer : "");
+    counters after = stats(sb, "retailcrm");
+    CHECK_DELTA(before, after, "edit_calls", 1);
+    CHECK_DELTA(before, after, "edit_ok", 1);
+    b2c_string_free(answer);
+    answer = NULL;
+    free(form);
+
+    /* the token is right for the key, but the system rejects the key */
+    char *revoked_tok = NULL;
+    CHECK_OK(b2c_retailcrm_token(secret, "revoked-key", &revoked_tok, &err), &err, "token revoked key");
+    form = register_form(sb, "revoked-key", revoked_tok ? revoked_tok : "");
+    before = stats(sb, "retailcrm");
+    CHECK_OK(b2c_retailcrm_handle_register(secret, form, strlen(form), MODULE_JSON, NULL, &answer, &err), &err,
+             "handle_register key rejected by the system");
+    CHECK(answer && strstr(answer, "\"success\":false") && strstr(answer, "\"errorMsg\"") &&
+              !strstr(answer, "revoked-key"),
+          "system-rejected answer: %s", answer ? answer : "");
+    after = stats(sb, "retailcrm");
+    CHECK_DELTA(before, after, "edit_calls", 1);
+    CHECK_DELTA(before, after, "edit_ok", 0);
+    b2c_string_free(answer);
+    answer = NULL;
+
+    /* bad inputs make no call either */
+    before = stats(sb, "retailcrm");
+    CHECK_ERR(b2c_retailcrm_handle_register(NULL, form, strlen(form), MODULE_JSON, NULL, &answer, &err), &err,
+              B2C_NULL_POINTER, "handle_register(secret NULL)");
+    CHECK_ERR(b2c_retailcrm_handle_register(secret, NULL, 10, MODULE_JSON, NULL, &answer, &err), &err,
+              B2C_NULL_POINTER, "handle_register(form NULL)");
+    CHECK_ERR(b2c_retailcrm_handle_register(secret, form, strlen(form), NULL, NULL, &answer, &err), &err,
+              B2C_NULL_POINTER, "handle_register(module NULL)");
+    CHECK_ERR(b2c_retailcrm_handle_register(secret, form, strlen(form), MODULE_JSON, NULL, NULL, &err), &err,
+              B2C_NULL_POINTER, "handle_register(out NULL)");
+    CHECK_ERR(b2c_retailcrm_handle_register(secret, form, strlen(form), "{not json", NULL, &answer, &err), &err,
+              B2C_INVALID_ARGUMENT, "handle_register malformed module");
+    CHECK(answer == NULL, "no answer out on failure");
+    after = stats(sb, "retailcrm");
+    CHECK(same_counters(&before, &after), "bad handle_register inputs reached the wire");
+    free(form);
+    b2c_string_free(revoked_tok);
+    b2c_string_free(good);
+    b2c_string_free(other_secret);
+    b2c_string_free(other_key);
+}
+
+static void test_retailcrm_edit_errors(const sandbox *sb) {
+    b2c_error *err = NULL;
+    char sys[600];
+    snprintf(sys, sizeof sys, "%s/retailcrm", sb->url);
+    counters before = stats(sb, "retailcrm");
+    b2c_status st = b2c_retailcrm_edit_module(sys, "wrong-key", MODULE_JSON, NULL, &err);
+    CHECK(st == B2C_REMOTE, "wrong API key -> %d (%s)", (int)st, msg_of(err));
+    CHECK(err && b2c_error_status(err) == B2C_REMOTE, "error object REMOTE");
+    CHECK(err && strstr(b2c_error_message(err), "apiKey"), "errorMsg surfaced: %s", msg_of(err));
+    CHECK(err && b2c_error_http_status(err) == 403, "HTTP 403: %d", err ? b2c_error_http_status(err) : 0);
+    b2c_error_free(err);
+    err = NULL;
+    counters after = stats(sb, "retailcrm");
+    CHECK_DELTA(before, after, "edit_calls", 1);
+    CHECK_DELTA(before, after, "edit_ok", 0);
+
+    before = after;
+    CHECK_ERR(b2c_retailcrm_edit_module("http://example.com", "sandbox-api-key", MODULE_JSON, NULL, &err), &err,
+              B2C_INSECURE_URL, "edit_module http non-loopback");
+    CHECK_ERR(b2c_retailcrm_edit_module(sys, "sandbox-api-key", "{not json", NULL, &err), &err, B2C_INVALID_ARGUMENT,
+              "edit_module malformed module");
+    CHECK_ERR(b2c_retailcrm_edit_module(sys, "sandbox-api-key", MODULE_JSON, "{\"bogus\":1}", &err), &err,
+              B2C_CONFIG, "edit_module unknown http config key");
+    CHECK_ERR(b2c_retailcrm_edit_module(sys, NULL, MODULE_JSON, NULL, &err), &err, B2C_NULL_POINTER,
+              "edit_module(api_key NULL)");
+    after = stats(sb, "retailcrm");
+    CHECK(same_counters(&before, &after), "rejected edit_module inputs reached the wire");
+}
+
+/* ------------------------------------------------------------------ B2COPY */
+
+static b2c_client *b2copy_client(const sandbox *sb, const char *pem) {
+    char *u = json_str(sb->url), *pm = json_str(pem);
+    size_t n = strlen(u) + strlen(pm) + 256;
+    char *cfg = malloc(n);
+    snprintf(cfg, n,
+             "{\"base_url\": %s, \"admin_id\": 42, \"device_ip\": \"127.0.0.1\", \"key_id\": \"kid1\", "
+             "\"private_key_pem\": %s, \"poll_interval_ms\": 20}",
+             u, pm);
+    b2c_client *c = NULL;
+    b2c_error *err = NULL;
+    CHECK_OK(b2c_client_new(cfg, &c, &err), &err, "client_new");
+    free(cfg);
+    free(u);
+    free(pm);
+    return c;
+}
+
+static void test_b2copy_renewal(const sandbox *sb, const char *pem) {
+    b2c_error *err = NULL;
+    b2c_client *c = b2copy_client(sb, pem);
+    if (!c) return;
+    CHECK_OK(b2c_authenticate(c, &err), &err, "authenticate");
+
+    counters before = stats(sb, "b2copy");
+    control(sb, "b2copy/expire-access", NULL);
+    int32_t fs = 0;
+    CHECK_OK(b2c_fee_process(c, "123456", "c-proto-exp", 0, NULL, NULL, &fs, &err), &err,
+             "fee_process after expire-access");
+    CHECK(fs == B2C_FEE_STATUS_PENDING || fs == B2C_FEE_STATUS_SUCCESS, "fee status %d", (int)fs);
+    counters after = stats(sb, "b2copy");
+    CHECK_DELTA(before, after, "refresh_ok", 1);
+    CHECK_DELTA(before, after, "refresh_rejected", 0);
+    CHECK_DELTA(before, after, "auth_ok", 0);
+    CHECK_DELTA(before, after, "process_calls", 2);
+
+    before = after;
+    control(sb, "b2copy/expire-access", NULL);
+    control(sb, "b2copy/revoke-refresh", NULL);
+    fs = 0;
+    CHECK_OK(b2c_fee_process(c, "123456", "c-proto-rev", 0, NULL, NULL, &fs, &err), &err,
+             "fee_process after expire-access + revoke-refresh");
+    CHECK(fs == B2C_FEE_STATUS_PENDING || fs == B2C_FEE_STATUS_SUCCESS, "fee status %d", (int)fs);
+    after = stats(sb, "b2copy");
+    CHECK_DELTA(before, after, "refresh_ok", 0);
+    CHECK_DELTA(before, after, "refresh_rejected", 1);
+    CHECK_DELTA(before, after, "auth_ok", 1);
+    CHECK_DELTA(before, after, "auth_rejected", 0);
+    b2c_client_free(c);
+}
+
+/* ------------------------------------------------------------------ main */
+
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+
+    CHECK(strcmp(b2c_version(), EXPECTED_VERSION) == 0, "version %s", b2c_version());
+    test_webhook_tampering();
+
+    b2c_error *err = NULL;
+    b2c_key *key = NULL;
+    char *priv = NULL, *pub = NULL;
+    CHECK_OK(b2c_key_generate(&key, &err), &err, "sandbox key");
+    CHECK_OK(b2c_key_private_pem(key, &priv, &err), &err, "private pem");
+    CHECK_OK(b2c_key_public_pem(key, &pub, &err), &err, "public pem");
+    b2c_key_free(key);
+    if (!priv || !pub) {
+        fprintf(stderr, "cannot continue without keys\n");
+        b2c_string_free(priv);
+        b2c_string_free(pub);
+        return 1;
+    }
+    char tmpl[] = "/tmp/b2c-test-proto-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    char pub_path[512];
+    snprintf(pub_path, sizeof pub_path, "%s/pub.pem", dir ? dir : "/tmp");
+    CHECK(dir && write_file(pub_path, pub) == 0, "write public PEM");
+
+    sandbox sb;
+    memset(&sb, 0, sizeof sb);
+    if (sandbox_start(&sb, pub_path) != 0) {
+        CHECK(0, "sandbox did not start");
+    } else {
+        printf("sandbox at %s\n", sb.url);
+        test_b2binpay_tampered_sign(&sb);
+        test_b2binpay_replayed_refresh(&sb);
+        test_b2binpay_replay_on_access_token_path(&sb);
+        test_b2binpay_concurrent_refreshers(&sb);
+        test_b2binpay_bad_inputs(&sb);
+        test_crm_sandbox(&sb);
+        test_retailcrm_register(&sb);
+        test_retailcrm_edit_errors(&sb);
+        test_b2copy_renewal(&sb, priv);
+    }
+    sandbox_stop(&sb);
+    unlink(pub_path);
+    if (dir) rmdir(dir);
+    b2c_string_free(priv);
+    b2c_string_free(pub);
+
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed ? 1 : 0;
+}
