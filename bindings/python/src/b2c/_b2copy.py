@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from . import _native
 from ._errors import FeeError, FeeStatus, InvalidArgumentError, Status, StillPendingError, make_error
-from ._calls import take_string
+from ._calls import as_bytes, cstr, take_string
 from ._handle import Handle, Managed
 
 StrOrBytes = Union[str, bytes, bytearray, memoryview]
@@ -25,20 +25,6 @@ ProgressCallback = Callable[[FeeStatus, int, int], Optional[bool]]
 _U32_MAX = 0xFFFF_FFFF
 
 
-def _bytes(value: StrOrBytes, name: str) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
-    raise TypeError(f"{name} must be str or bytes, not {type(value).__name__}")
-
-
-def _cstr(value: str, name: str) -> bytes:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be str, not {type(value).__name__}")
-    return value.encode("utf-8")
 
 
 # ---- keys --------------------------------------------------------------------------------
@@ -73,7 +59,7 @@ class Key(Managed):
     def from_pem(cls, pem: StrOrBytes) -> "Key":
         """Load a PKCS#8 or SEC1 PEM private key. Raises KeyFormatError for the bad forms."""
         lib = _native.lib()
-        data = _bytes(pem, "pem")
+        data = as_bytes(pem, "pem")
         out, err = ctypes.c_void_p(), ctypes.c_void_p()
         st = lib.b2c_key_from_pem(data, len(data), ctypes.byref(out), ctypes.byref(err))
         if st:
@@ -149,9 +135,9 @@ def mint_jwt(
             st = lib.b2c_jwt_mint(
                 ptr,
                 admin_id,
-                _cstr(device_ip, "device_ip"),
-                _cstr(key_id, "key_id"),
-                None if issuer is None else _cstr(issuer, "issuer"),
+                cstr(device_ip, "device_ip"),
+                cstr(key_id, "key_id"),
+                None if issuer is None else cstr(issuer, "issuer"),
                 ttl,
                 1 if kid_header else 0,
                 ctypes.byref(out),
@@ -183,9 +169,9 @@ def sign_payload(key: StrOrBytes, payload: StrOrBytes) -> str:
     if fn is None:
         fn = _sign_fn = _native.lib().b2c_sign_payload
     if type(key) is not bytes:
-        key = _bytes(key, "key")
+        key = as_bytes(key, "key")
     if type(payload) is not bytes:
-        payload = _bytes(payload, "payload")
+        payload = as_bytes(payload, "payload")
     out = _SigBuf()
     st = fn(key, len(key), payload, len(payload), out, _SIG_LEN)
     if st:
@@ -304,8 +290,8 @@ class Client(Managed):
         wait and is re-raised here unchanged.
         """
         lib = _native.lib()
-        login = _cstr(account_login, "account_login")
-        rid = _cstr(request_id, "request_id")
+        login = cstr(account_login, "account_login")
+        rid = cstr(request_id, "request_id")
         if wait is None:
             wait_ms = 0
         else:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Dict, Optional, Type, Union
+from typing import Any, Dict, Optional, Type, Union
 
 from . import _native
+
+
+def _unknown_member(cls: Any, value: object) -> Any:
+    """An IntEnum member for a value this binding does not know (from a newer libb2c)."""
+    if isinstance(value, int):
+        member = int.__new__(cls, value)
+        member._name_ = f"UNKNOWN_{value}"
+        member._value_ = value
+        return member
+    return None
 
 
 class Status(enum.IntEnum):
@@ -44,12 +54,7 @@ class Status(enum.IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> "Status":
         # A status from a newer libb2c: keep the number rather than failing.
-        if isinstance(value, int):
-            member = int.__new__(cls, value)
-            member._name_ = f"UNKNOWN_{value}"
-            member._value_ = value
-            return member
-        return None  # type: ignore[return-value]
+        return _unknown_member(cls, value)  # type: ignore[no-any-return]
 
     def describe(self) -> str:
         """The library's own description (b2c_status_str)."""
@@ -65,12 +70,7 @@ class FeeStatus(enum.IntEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> "FeeStatus":
-        if isinstance(value, int):
-            member = int.__new__(cls, value)
-            member._name_ = f"UNKNOWN_{value}"
-            member._value_ = value
-            return member
-        return None  # type: ignore[return-value]
+        return _unknown_member(cls, value)  # type: ignore[no-any-return]
 
 
 def status_str(code: int) -> str:
