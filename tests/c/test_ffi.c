@@ -17,6 +17,8 @@
 
 #include <b2c.h>
 
+#include "harness.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,64 +34,7 @@
 #error "compile with -DEXPECTED_VERSION='\"x.y.z\"' (the version in Cargo.toml)"
 #endif
 
-/* ------------------------------------------------------------------ check machinery */
-
-static int g_passed = 0;
-static int g_failed = 0;
-static pthread_mutex_t g_check_lock = PTHREAD_MUTEX_INITIALIZER;
-
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        int ok_ = (cond) ? 1 : 0;                                         \
-        pthread_mutex_lock(&g_check_lock);                                \
-        if (ok_) {                                                        \
-            g_passed++;                                                   \
-        } else {                                                          \
-            g_failed++;                                                   \
-            fprintf(stderr, "FAIL %s:%d: %s -- ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-        }                                                                 \
-        pthread_mutex_unlock(&g_check_lock);                              \
-    } while (0)
-
-static const char *msg_of(const b2c_error *e) { return e ? b2c_error_message(e) : "(no error object)"; }
-
-/* Checks `st == want`, that *errp holds an error object with the same status and a
- * non-empty message, then frees it. */
-#define CHECK_ERR(st, errp, want, what)                                                      \
-    do {                                                                                     \
-        b2c_status st_ = (st);                                                               \
-        CHECK(st_ == (want), "%s: got %d (%s), want %d (%s); msg: %s", (what), (int)st_,     \
-              b2c_status_str(st_), (int)(want), b2c_status_str(want), msg_of(*(errp)));      \
-        CHECK(*(errp) != NULL, "%s: no error object", (what));                               \
-        if (*(errp) != NULL) {                                                               \
-            CHECK(b2c_error_status(*(errp)) == (want), "%s: error object status %d", (what), \
-                  (int)b2c_error_status(*(errp)));                                           \
-            CHECK(b2c_error_message(*(errp)) != NULL && b2c_error_message(*(errp))[0] != 0,  \
-                  "%s: empty error message", (what));                                        \
-            b2c_error_free(*(errp));                                                         \
-            *(errp) = NULL;                                                                  \
-        }                                                                                    \
-    } while (0)
-
-#define CHECK_OK(st, errp, what)                                                             \
-    do {                                                                                     \
-        b2c_status st_ = (st);                                                               \
-        CHECK(st_ == B2C_OK, "%s: got %d (%s): %s", (what), (int)st_, b2c_status_str(st_),   \
-              msg_of(*(errp)));                                                              \
-        if (*(errp) != NULL) {                                                               \
-            b2c_error_free(*(errp));                                                         \
-            *(errp) = NULL;                                                                  \
-        }                                                                                    \
-    } while (0)
-
 /* ------------------------------------------------------------------ small helpers */
-
-static const char *env_or(const char *name, const char *dflt) {
-    const char *v = getenv(name);
-    return (v && *v) ? v : dflt;
-}
 
 static char *read_file(const char *path, size_t *len_out) {
     FILE *f = fopen(path, "rb");
@@ -110,39 +55,6 @@ static char *read_file(const char *path, size_t *len_out) {
     if (buf) buf[len] = 0;
     if (len_out) *len_out = len;
     return buf;
-}
-
-static int write_file(const char *path, const char *data) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t n = strlen(data);
-    int rc = fwrite(data, 1, n, f) == n ? 0 : -1;
-    if (fclose(f) != 0) rc = -1;
-    return rc;
-}
-
-/* JSON string escaping into a malloc'd quoted string. */
-static char *json_str(const char *s) {
-    size_t n = strlen(s);
-    char *out = malloc(n * 6 + 3), *p = out;
-    if (!out) return NULL;
-    *p++ = '"';
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '"': *p++ = '\\'; *p++ = '"'; break;
-        case '\\': *p++ = '\\'; *p++ = '\\'; break;
-        case '\n': *p++ = '\\'; *p++ = 'n'; break;
-        case '\r': *p++ = '\\'; *p++ = 'r'; break;
-        case '\t': *p++ = '\\'; *p++ = 't'; break;
-        default:
-            if (c < 0x20) p += sprintf(p, "\\u%04x", c);
-            else *p++ = (char)c;
-        }
-    }
-    *p++ = '"';
-    *p = 0;
-    return out;
 }
 
 /* Config JSON for the sandbox client; `extra` is appended inside the object (may be ""). */
@@ -206,61 +118,6 @@ static int jwt_parts(const char *jwt, char **header, char **payload) {
     *header = b64url_decode(jwt, (size_t)(d1 - jwt));
     *payload = b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1));
     return sig_ok && *header && *payload;
-}
-
-/* ------------------------------------------------------------------ sandbox process */
-
-typedef struct {
-    pid_t pid;
-    FILE *out;
-    char url[512];
-} sandbox;
-
-static int sandbox_start(sandbox *sb, const char *pub_pem_path) {
-    const char *bin = env_or("B2C_SANDBOX", "target/release/b2c-sandbox");
-    char reg[1024];
-    snprintf(reg, sizeof reg, "kid1:42:%s", pub_pem_path);
-    int fds[2];
-    if (pipe(fds) != 0) return -1;
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        execl(bin, bin, "--port", "0", "--register", reg, "--pending-polls", "2", "--error-login",
-              "999999", (char *)NULL);
-        fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    close(fds[1]);
-    sb->pid = pid;
-    sb->out = fdopen(fds[0], "r");
-    char line[512];
-    if (!sb->out || !fgets(line, sizeof line, sb->out)) {
-        fprintf(stderr, "sandbox %s printed nothing\n", bin);
-        return -1;
-    }
-    const char *prefix = "b2c-sandbox listening on ";
-    if (strncmp(line, prefix, strlen(prefix)) != 0) {
-        fprintf(stderr, "unexpected sandbox line: %s", line);
-        return -1;
-    }
-    snprintf(sb->url, sizeof sb->url, "%s", line + strlen(prefix));
-    sb->url[strcspn(sb->url, "\r\n")] = 0;
-    return 0;
-}
-
-static void sandbox_stop(sandbox *sb) {
-    if (sb->pid > 0) {
-        kill(sb->pid, SIGTERM);
-        waitpid(sb->pid, NULL, 0);
-        sb->pid = 0;
-    }
-    if (sb->out) {
-        fclose(sb->out);
-        sb->out = NULL;
-    }
 }
 
 /* ------------------------------------------------------------------ common exports */
@@ -1066,7 +923,8 @@ int main(void) {
     CHECK(dir && write_file(pub_path, pub) == 0, "write public PEM");
 
     sandbox sb = {0};
-    if (sandbox_start(&sb, pub_path) != 0) {
+    static const char *const flags[] = {"--pending-polls", "2", "--error-login", "999999", NULL};
+    if (sandbox_start(&sb, pub_path, flags) != 0) {
         CHECK(0, "sandbox did not start");
     } else {
         printf("sandbox at %s\n", sb.url);
