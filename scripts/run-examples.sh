@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Runs the fee example of every language (and the CLI, and the quickstart) against one
 # b2c-sandbox started here, and checks each ends in SUCCESS. Assumes `cargo build --release
-# --all-targets` ran and the language toolchains are installed (scripts/install-deps.sh);
+# && cargo build --release --examples` ran and the language toolchains are installed (scripts/install-deps.sh);
 # the Python example uses the venv made by scripts/test-python.sh when present.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 REL=$ROOT/target/release
-VERSION=$(scripts/version.sh)
-ln -sf libb2c.so "$REL/libb2c.so.$VERSION"
+scripts/soname.sh --link "$REL" >/dev/null
 
 tmp=$(mktemp -d)
 SB_PID=

@@ -17,12 +17,11 @@ for f in "$REL/libb2c.so" "$REL/libb2c.a" "$REL/b2c-sandbox" include/b2c.h; do
     [ -e "$f" ] || { echo "missing $f: run 'cargo build --release' first" >&2; exit 2; }
 done
 
-VERSION=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1)
+VERSION=$(scripts/version.sh)
 [ -n "$VERSION" ] || { echo "cannot read the version from Cargo.toml" >&2; exit 2; }
 
-# The .so's SONAME is libb2c.so.$VERSION (cargo-c style); the dynamic loader looks for that
-# name, so give it one.
-ln -sf libb2c.so "$REL/libb2c.so.$VERSION"
+# The dynamic loader looks for the SONAME (libb2c.so.0.MINOR), which cargo does not create.
+scripts/soname.sh --link "$REL" >/dev/null
 
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude "-DEXPECTED_VERSION=\"$VERSION\"")
 

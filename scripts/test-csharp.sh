@@ -13,7 +13,7 @@ for f in "$REL/libb2c.so" "$REL/b2c-sandbox"; do
     [ -e "$f" ] || { echo "missing $f: run 'cargo build --release' first" >&2; exit 2; }
 done
 command -v mcs >/dev/null && command -v mono >/dev/null || { echo "mcs/mono not installed" >&2; exit 2; }
-VERSION=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1)
+VERSION=$(scripts/version.sh)
 
 mkdir -p "$OUT"
 echo "== mcs"

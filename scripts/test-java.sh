@@ -13,7 +13,7 @@ OUT="$ROOT/build/java"
 for f in "$REL/libb2c.so" "$REL/b2c-sandbox" "$JNA"; do
     [ -e "$f" ] || { echo "missing $f (run 'cargo build --release'; install libjna-java)" >&2; exit 2; }
 done
-VERSION=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1)
+VERSION=$(scripts/version.sh)
 
 rm -rf "$OUT/classes" "$OUT/test-classes" "$OUT/example-classes"
 mkdir -p "$OUT/classes" "$OUT/test-classes" "$OUT/example-classes"

@@ -1,0 +1,157 @@
+//! B2BINPAY token handle and deposit-callback verification.
+
+use std::ffi::c_char;
+
+use super::error::b2c_error;
+use super::guard::*;
+use super::status::b2c_status;
+use b2c_core::b2binpay::{verify_deposit_callback, B2binpayClient};
+use b2c_core::config::b2binpay_config_from_json;
+use b2c_core::http::HttpClient;
+
+/// One B2BINPAY credential (login, password, base URL) and its tokens.
+///
+/// Thread safety: may be used from several threads at once. Refreshes are single-flight and
+/// a refresh token is never sent twice. Must not be freed while another thread uses it.
+pub struct b2c_b2binpay {
+    inner: B2binpayClient,
+}
+
+/// Create a B2BINPAY handle from a JSON object: base_url, login, password (required);
+/// refresh_margin_s, deadline_ms, and the transport keys of b2c_client_new
+/// (connect_timeout_ms, read_timeout_ms, request_timeout_ms, max_response_bytes,
+/// extra_ca_pem, allow_insecure_http, user_agent). Unknown keys are B2C_CONFIG. No network
+/// traffic happens here. Free with `b2c_b2binpay_free`.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_new(
+    config_json: *const c_char,
+    out: *mut *mut b2c_b2binpay,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let json = str_arg(config_json, "config_json")?;
+        out_arg(out, "out")?;
+        let (cfg, http) = b2binpay_config_from_json(json)?;
+        let inner = B2binpayClient::new(cfg, HttpClient::new(http)?)?;
+        *out = Box::into_raw(Box::new(b2c_b2binpay { inner }));
+        Ok(())
+    })
+}
+
+/// Free a handle (tokens and credentials are zeroed). NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_free(handle: *mut b2c_b2binpay) {
+    if !handle.is_null() {
+        drop(Box::from_raw(handle));
+    }
+}
+
+/// Obtain a token pair (POST /token/) and verify `meta.sign`. A failed check is
+/// B2C_RESPONSE_SIGNATURE_INVALID and the tokens are discarded; bad credentials are
+/// B2C_AUTH_REJECTED; throttling that outlasts the deadline is B2C_THROTTLED.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_login(
+    handle: *const b2c_b2binpay,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        ref_arg(handle, "handle")?.inner.login()?;
+        Ok(())
+    })
+}
+
+/// Refresh the token pair now (POST /token/refresh/), single-flight.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_refresh(
+    handle: *const b2c_b2binpay,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        ref_arg(handle, "handle")?.inner.refresh()?;
+        Ok(())
+    })
+}
+
+/// A valid access token for your own B2BINPAY requests (`Authorization: Bearer <token>`),
+/// logging in or refreshing ahead of expiry as needed. `*out_suspicious` (may be NULL) is
+/// set to 1 when, on the way, an unexpired refresh token was rejected (all tokens were
+/// dropped and the handle logged in again): treat that as a security event. Free
+/// `*out_token` with `b2c_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_access_token(
+    handle: *const b2c_b2binpay,
+    out_token: *mut *mut c_char,
+    out_suspicious: *mut i32,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let h = ref_arg(handle, "handle")?;
+        out_arg(out_token, "out_token")?;
+        let (token, info) = h.inner.access_token_with_info()?;
+        *out_token = owned_string(&token)?;
+        if !out_suspicious.is_null() {
+            *out_suspicious = info.suspicious_refresh as i32;
+        }
+        Ok(())
+    })
+}
+
+/// Counters of the handle since creation: logins, refreshes, and suspicious refresh-token
+/// rejections. Any out pointer may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_counters(
+    handle: *const b2c_b2binpay,
+    out_logins: *mut u64,
+    out_refreshes: *mut u64,
+    out_suspicious: *mut u64,
+) -> b2c_status {
+    guard(std::ptr::null_mut(), || {
+        let h = ref_arg(handle, "handle")?;
+        if !out_logins.is_null() {
+            *out_logins = h.inner.login_count();
+        }
+        if !out_refreshes.is_null() {
+            *out_refreshes = h.inner.refresh_count();
+        }
+        if !out_suspicious.is_null() {
+            *out_suspicious = h.inner.suspicious_events();
+        }
+        Ok(())
+    })
+}
+
+/// Verify a B2BINPAY v2 deposit callback signature: hex HMAC-SHA256(key = SHA-256(login ‖
+/// password), message = status ‖ amount ‖ tracking_id ‖ meta_time), in constant time.
+/// B2C_OK when valid, B2C_SIGNATURE_INVALID when not.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_verify_callback(
+    login: *const c_char,
+    password: *const c_char,
+    status: *const c_char,
+    amount: *const c_char,
+    tracking_id: *const c_char,
+    meta_time: *const c_char,
+    sign: *const c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let valid = verify_deposit_callback(
+            str_arg(login, "login")?,
+            str_arg(password, "password")?,
+            str_arg(status, "status")?,
+            str_arg(amount, "amount")?,
+            str_arg(tracking_id, "tracking_id")?,
+            str_arg(meta_time, "meta_time")?,
+            str_arg(sign, "sign")?,
+        );
+        if valid {
+            Ok(())
+        } else {
+            Err(Fail(
+                b2c_status::B2C_SIGNATURE_INVALID,
+                "callback signature does not match".into(),
+                0,
+            ))
+        }
+    })
+}

@@ -1,0 +1,151 @@
+//! The B2COPY client handle.
+
+use std::ffi::{c_char, c_void};
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use super::error::b2c_error;
+use super::guard::*;
+use super::status::b2c_status;
+use b2c_core::b2copy::{Client, Progress, ProgressFn};
+use b2c_core::config::client_config_from_json;
+
+/// A B2COPY client for one service admin: configuration, key, tokens and a keep-alive
+/// connection pool.
+///
+/// Thread safety: a `b2c_client` may be used from several threads at once (tokens are
+/// shared and refreshed single-flight). It must not be freed while another thread uses it.
+pub struct b2c_client {
+    inner: Client,
+}
+
+/// Progress callback of `b2c_fee_process`, called on the calling thread after each
+/// processext answer with the fee status (1 PENDING, 2 SUCCESS, 3 ERROR), the poll number
+/// (from 1) and the milliseconds elapsed. Return 0 to go on, non-zero to cancel
+/// (the call then returns B2C_CANCELLED).
+pub type b2c_progress_cb = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        fee_status: i32,
+        attempt: u32,
+        elapsed_ms: u64,
+    ) -> i32,
+>;
+
+/// Create a client from a UTF-8 JSON configuration object. Keys: base_url, admin_id,
+/// device_ip, key_id, private_key_pem | private_key_path (required); issuer, jwt_ttl_s,
+/// jwt_kid_header, connect_timeout_ms, read_timeout_ms, request_timeout_ms,
+/// call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s,
+/// max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent. Unknown keys are an
+/// error (B2C_CONFIG). No network traffic happens here. Free with `b2c_client_free`.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_new(
+    config_json: *const c_char,
+    out: *mut *mut b2c_client,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let json = str_arg(config_json, "config_json")?;
+        out_arg(out, "out")?;
+        let (cfg, key) = client_config_from_json(json)?;
+        let inner = Client::new(cfg, key)?;
+        *out = Box::into_raw(Box::new(b2c_client { inner }));
+        Ok(())
+    })
+}
+
+/// Free a client (its key memory is cleansed, its tokens zeroed). NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_free(client: *mut b2c_client) {
+    if !client.is_null() {
+        drop(Box::from_raw(client));
+    }
+}
+
+/// Exchange a fresh external JWT for a token pair (authexternalcrm). Optional: the fee
+/// functions authenticate on first use.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_authenticate(
+    client: *const b2c_client,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let client = ref_arg(client, "client")?;
+        client.inner.authenticate()?;
+        Ok(())
+    })
+}
+
+/// Mint an external JWT with the client's key and claims. Free with `b2c_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_mint_jwt(
+    client: *const b2c_client,
+    out_jwt: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let client = ref_arg(client, "client")?;
+        out_arg(out_jwt, "out_jwt")?;
+        let jwt = client.inner.mint_jwt()?;
+        *out_jwt = owned_string(&jwt)?;
+        Ok(())
+    })
+}
+
+/// Charge the fees due for withdrawal `request_id` on `account_login` (processext).
+///
+/// `wait_ms == 0`: one logical request (transient failures retried within the client's
+/// call_deadline_ms); returns B2C_OK with PENDING or SUCCESS.
+/// `wait_ms > 0`: polls every poll_interval_ms (jittered 75-125 %) until a final status or
+/// until `wait_ms` has passed.
+///
+/// Returns B2C_OK (SUCCESS, or PENDING in one-shot mode), B2C_FEE_ERROR (status ERROR; the
+/// error message carries the server's details), B2C_STILL_PENDING (the wait ran out), or
+/// another error. `*out_fee_status` (may be NULL) receives the last fee status (a
+/// `b2c_fee_status` value) with B2C_OK, B2C_FEE_ERROR and B2C_STILL_PENDING, and is not
+/// written with any other status (B2C_CANCELLED included: the callback saw the last
+/// status). A wait that runs out during a request, after at least one PENDING answer, is
+/// B2C_STILL_PENDING; B2C_TIMEOUT means no answer came at all. `on_progress` may be NULL;
+/// `userdata` is passed to it untouched.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_fee_process(
+    client: *const b2c_client,
+    account_login: *const c_char,
+    request_id: *const c_char,
+    wait_ms: u32,
+    on_progress: b2c_progress_cb,
+    userdata: *mut c_void,
+    out_fee_status: *mut i32,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let client = ref_arg(client, "client")?;
+        let login = str_arg(account_login, "account_login")?;
+        let rid = str_arg(request_id, "request_id")?;
+        let wait = (wait_ms > 0).then(|| Duration::from_millis(wait_ms as u64));
+        let mut cb = on_progress.map(|f| {
+            move |p: &Progress| {
+                let rc = f(
+                    userdata,
+                    p.status as i32,
+                    p.attempt,
+                    p.elapsed.as_millis() as u64,
+                );
+                if rc == 0 {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
+                }
+            }
+        });
+        let cb_ref = cb.as_mut().map(|c| c as ProgressFn<'_>);
+        let result = client.inner.fee_process(login, rid, wait, cb_ref)?;
+        if !out_fee_status.is_null() {
+            *out_fee_status = result.status as i32;
+        }
+        match result.outcome_error(rid) {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    })
+}
