@@ -29,115 +29,148 @@
 /*
  Result of every fallible b2c function. Values are stable and never renumbered; retired
  values stay reserved.
+
+ "Exception family" names the one exception class every binding raises for the status
+ (Python `b2c.<Family>Error`, PHP `B2c\<Family>Exception`, Java `com.b2c.<Family>Exception`,
+ C# `B2c.<Family>Exception`); each binding's tests check its mapping against this list.
+ TimeoutError/TimeoutException is a subclass of the Network one; a status this list
+ does not name (from a newer library) raises the base class.
  */
 typedef enum {
   B2C_OK = 0,
   /*
    An argument is empty, too long or malformed.
+   Exception family: InvalidArgument.
    */
   B2C_INVALID_ARGUMENT = 1,
   /*
    A required pointer argument was NULL.
+   Exception family: InvalidArgument.
    */
   B2C_NULL_POINTER = 2,
   /*
    The caller's output buffer is too small; nothing was written.
+   Exception family: InvalidArgument.
    */
   B2C_BUFFER_TOO_SMALL = 3,
   /*
    A string argument is not valid UTF-8.
+   Exception family: InvalidArgument.
    */
   B2C_INVALID_UTF8 = 4,
   /*
    The configuration JSON is invalid (unknown key, wrong type, missing field).
+   Exception family: InvalidArgument.
    */
   B2C_CONFIG = 5,
   /*
    A local file could not be read or written.
+   Exception family: Io.
    */
   B2C_IO = 6,
   /*
    Not a parseable PEM private key.
+   Exception family: KeyFormat.
    */
   B2C_KEY_INVALID = 10,
   /*
    An EC key on a curve other than P-256.
+   Exception family: KeyFormat.
    */
   B2C_KEY_UNSUPPORTED_CURVE = 11,
   /*
    A key of another type (RSA, Ed25519, ...).
+   Exception family: KeyFormat.
    */
   B2C_KEY_UNSUPPORTED_TYPE = 12,
   /*
    An encrypted private key.
+   Exception family: KeyFormat.
    */
   B2C_KEY_ENCRYPTED = 13,
   /*
    Plain http to a non-loopback host.
+   Exception family: InvalidArgument.
    */
   B2C_INSECURE_URL = 20,
   /*
    Connection refused, reset or dropped; DNS failure.
+   Exception family: Network.
    */
   B2C_NETWORK = 21,
   /*
    A timeout or the overall deadline ran out.
+   Exception family: Timeout.
    */
   B2C_TIMEOUT = 22,
   /*
    TLS handshake or certificate verification failed.
+   Exception family: Network.
    */
   B2C_TLS = 23,
   /*
    An unexpected HTTP status (see b2c_error_http_status).
+   Exception family: Protocol.
    */
   B2C_HTTP_STATUS = 24,
   /*
    Throttled (HTTP 429) with no time left to retry.
+   Exception family: Throttled.
    */
   B2C_THROTTLED = 25,
   /*
    A response we could not understand.
+   Exception family: Protocol.
    */
   B2C_PROTOCOL = 26,
   /*
    A response body over the configured cap.
+   Exception family: Protocol.
    */
   B2C_RESPONSE_TOO_LARGE = 27,
   /*
    The vendor rejected the credentials (JWT, login, API key).
+   Exception family: Auth.
    */
   B2C_AUTH_REJECTED = 30,
   /*
    Still unauthorized after refresh and re-authentication.
+   Exception family: Auth.
    */
   B2C_UNAUTHORIZED = 31,
   /*
    B2COPY answered FEE_PROCESS_STATUS_ERROR; the error message carries its details.
+   Exception family: Fee.
    */
   B2C_FEE_ERROR = 40,
   /*
    The fee request was still PENDING when the wait ran out.
+   Exception family: StillPending.
    */
   B2C_STILL_PENDING = 41,
   /*
    The progress callback asked to stop.
+   Exception family: Cancelled.
    */
   B2C_CANCELLED = 42,
   /*
    An HMAC signature did not match.
+   Exception family: Signature.
    */
   B2C_SIGNATURE_INVALID = 50,
   /*
    A vendor response signature did not verify; its data was discarded.
+   Exception family: Signature.
    */
   B2C_RESPONSE_SIGNATURE_INVALID = 51,
   /*
    The remote system reported a failure in its own words.
+   Exception family: Remote.
    */
   B2C_REMOTE = 52,
   /*
    A bug: a panic was caught at the boundary. Please report it.
+   Exception family: Internal.
    */
   B2C_PANIC = 99,
 } b2c_status;

@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-REL=$ROOT/target/release
+REL=${B2C_REL:-$ROOT/target/release}
 scripts/soname.sh --link "$REL" >/dev/null
 
 tmp=$(mktemp -d)

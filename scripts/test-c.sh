@@ -9,7 +9,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-REL="$ROOT/target/release"
+REL="${B2C_REL:-$ROOT/target/release}"
 OUT="$ROOT/build/c"
 mkdir -p "$OUT"
 

@@ -6,7 +6,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-REL="$ROOT/target/release"
+REL="${B2C_REL:-$ROOT/target/release}"
 OUT="$ROOT/build/csharp"
 
 for f in "$REL/libb2c.so" "$REL/b2c-sandbox"; do

@@ -6,7 +6,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-REL="$ROOT/target/release"
+REL="${B2C_REL:-$ROOT/target/release}"
 JNA=${JNA_JAR:-/usr/share/java/jna.jar}
 OUT="$ROOT/build/java"
 

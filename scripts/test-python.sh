@@ -6,7 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-LIB="$ROOT/target/release/libb2c.so"
+REL="${B2C_REL:-$ROOT/target/release}"
+LIB="$REL/libb2c.so"
 if [[ ! -f "$LIB" ]]; then
     echo "test-python: $LIB not found; run cargo build --release first" >&2
     exit 2
