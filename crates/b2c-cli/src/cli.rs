@@ -1,242 +1,520 @@
-//! The `b2c` command-line tool (the binary in `src/bin/b2c.rs` is a one-line wrapper).
-//!
-//! Exit codes: 0 ok (SUCCESS / valid), 3 fee ERROR or signature invalid, 4 still PENDING,
-//! 1 any other failure (message on stderr).
+//! The subcommands. Each returns an [`Exit`] or a [`CliError`]; [`run`] prints errors in one
+//! style (`error: ...` on stderr, like clap's own) and maps them to the exit-code table.
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::{Args, Parser, Subcommand};
 use zeroize::Zeroizing;
 
-use crate::args::Args;
 use b2c_core::b2copy::{
     mint_external_token, Client, ClientConfig, ExternalTokenParams, FeeStatus, Progress,
 };
 use b2c_core::keys::PrivateKey;
 use b2c_core::{Error, ErrorKind};
 
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FAILURE: i32 = 1;
-pub const EXIT_FEE_ERROR: i32 = 3;
-pub const EXIT_INVALID: i32 = 3;
-pub const EXIT_PENDING: i32 = 4;
+use crate::secret::SecretArg;
 
-const USAGE: &str = "\
-b2c — B2COPY and neighbours from the command line
+/// The exit-code table shared by every subcommand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// ok, fee SUCCESS, signature valid
+    Ok = 0,
+    /// any failure (network, credentials rejected, I/O, ...)
+    Failure = 1,
+    /// a usage error (unknown flag, missing argument, bad value)
+    Usage = 2,
+    /// a signature that does not verify, or fee status ERROR
+    Invalid = 3,
+    /// fee processing still PENDING
+    Pending = 4,
+}
 
-USAGE:
-  b2c keygen --private PATH --public PATH
-  b2c pubkey --private PATH
-  b2c jwt --private PATH --admin-id N --device-ip IP --key-id ID [--ttl S] [--issuer S]
-  b2c sign --key KEY [--file PATH]
-  b2c fee --base-url URL --private PATH --admin-id N --device-ip IP --key-id ID
-          --account LOGIN --request-id ID [--wait S] [--poll-interval-ms MS]
-  b2c sandbox [--port N] ...           (b2c sandbox --help for its flags)
+/// A failure of a subcommand.
+#[derive(Debug)]
+pub enum CliError {
+    /// Wrong use of the command line (exit 2).
+    Usage(String),
+    /// A local failure described in words (exit 1).
+    Failure(String),
+    /// A failure of the library (exit 1, or 3 for signatures, 4 for PENDING).
+    Lib(Error),
+}
 
-  b2c crm-sign --api-key KEY [--method POST] [--file PATH]
-        prints the CRM Open API headers to send: `key: KEY` and, for POST/PATCH/PUT with a
-        non-empty body, `signature: sha256=<hex>`. Sign the exact bytes you send.
-  b2c crm-verify --api-key KEY --signature VALUE [--file PATH]
-  b2c webhook-verify --secret SECRET --signature VALUE [--file PATH]   (VALUE with or without sha256=)
-  b2c b2binpay-token --base-url URL --login LOGIN --password PASSWORD [--refresh]
-        obtains a token pair, verifies meta.sign, prints the access token; with --refresh,
-        refreshes once and prints the new access token on a second line.
-  b2c retailcrm-token --secret SECRET --api-key KEY [--verify TOKEN]
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError::Lib(e)
+    }
+}
 
-  Bodies come from --file PATH, or stdin without --file.
-
-Environment variables give defaults for the same flags:
-  B2C_BASE_URL (--base-url), B2C_ADMIN_ID (--admin-id), B2C_DEVICE_IP (--device-ip),
-  B2C_KEY_ID (--key-id), B2C_PRIVATE_KEY (--private, a path),
-  B2C_API_KEY (--api-key), B2C_WEBHOOK_SECRET (webhook-verify --secret),
-  B2C_B2BINPAY_LOGIN (--login), B2C_B2BINPAY_PASSWORD (--password),
-  B2C_RETAILCRM_SECRET (retailcrm-token --secret).
-  Prefer the variables for secrets: a command line is visible to every user of the
-  machine (ps, /proc/PID/cmdline) and is kept in shell history; the environment of a
-  process is readable only by its owner and root.
-
-Exit codes: 0 ok/SUCCESS/valid, 3 fee ERROR or signature invalid, 4 still PENDING,
-1 any other failure (message on stderr).
-";
-
-/// Run the CLI with `args` (without the program name); returns the exit code.
-pub fn main(args: Vec<String>) -> i32 {
-    let Some((cmd, rest)) = args.split_first() else {
-        eprint!("{USAGE}");
-        return EXIT_FAILURE;
-    };
-    let rest = rest.to_vec();
-    let result = match cmd.as_str() {
-        "-h" | "--help" | "help" => {
-            print!("{USAGE}");
-            return EXIT_OK;
+impl CliError {
+    fn exit(&self) -> Exit {
+        match self {
+            CliError::Usage(_) => Exit::Usage,
+            CliError::Failure(_) => Exit::Failure,
+            CliError::Lib(e) => match e.kind() {
+                ErrorKind::SignatureInvalid
+                | ErrorKind::ResponseSignatureInvalid
+                | ErrorKind::FeeError => Exit::Invalid,
+                ErrorKind::StillPending => Exit::Pending,
+                _ => Exit::Failure,
+            },
         }
-        "-V" | "--version" => {
-            println!("b2c {}", b2c_core::VERSION);
-            return EXIT_OK;
-        }
-        "sandbox" => return b2c_sandbox::cli_main(rest),
-        "keygen" => keygen(rest),
-        "pubkey" => pubkey(rest),
-        "jwt" => jwt(rest),
-        "sign" => sign(rest),
-        "fee" => return fee(rest),
-        "crm-sign" => crm_sign(rest),
-        "crm-verify" => crm_verify(rest),
-        "webhook-verify" => webhook_verify(rest),
-        "b2binpay-token" => b2binpay_token(rest),
-        "retailcrm-token" => retailcrm_token(rest),
-        other => Err(Error::invalid_arg(format!(
-            "unknown command `{other}`; see b2c --help"
-        ))),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("b2c {cmd}: {e}");
-            EXIT_FAILURE
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            CliError::Usage(m) | CliError::Failure(m) => m,
+            CliError::Lib(e) => e.message(),
         }
     }
 }
 
-fn load_key(a: &Args) -> Result<PrivateKey, Error> {
-    let path = a.required("private", Some("B2C_PRIVATE_KEY"))?;
-    PrivateKey::from_pem_file(Path::new(&path))
+type CmdResult = Result<Exit, CliError>;
+
+const EXIT_CODES: &str = "\
+Exit codes (every subcommand):
+  0  ok: fee SUCCESS, signature valid
+  1  failure (network, credentials rejected, I/O, ...); the message is on stderr
+  2  usage error (unknown flag, missing or bad argument)
+  3  a signature that does not verify (crm-verify, webhook-verify, retailcrm-token --verify,
+     B2BINPAY meta.sign), or fee status ERROR
+  4  fee processing still PENDING
+
+Secrets (API keys, webhook secrets, passwords, HMAC keys) come from --NAME-file FILE or their
+B2C_* environment variable. --NAME VALUE works too but warns: a command line is visible to
+every user of the machine (ps) and is kept in shell history.";
+
+#[derive(Parser)]
+#[command(
+    name = "b2c",
+    version,
+    about = "B2COPY and its neighbours (CRM Open API, B2BINPAY, RetailCRM) from the command line",
+    after_help = EXIT_CODES,
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn jwt_params(a: &Args) -> Result<ExternalTokenParams, Error> {
-    let admin_id = a.required("admin-id", Some("B2C_ADMIN_ID"))?;
-    let admin_id = admin_id
-        .parse::<u64>()
-        .map_err(|_| Error::invalid_arg("--admin-id must be a non-negative integer"))?;
-    Ok(ExternalTokenParams {
-        admin_id,
-        device_ip: a.required("device-ip", Some("B2C_DEVICE_IP"))?,
-        key_id: a.required("key-id", Some("B2C_KEY_ID"))?,
-        issuer: a.optional("issuer", None).unwrap_or_else(|| "b2c".into()),
-        ttl: Duration::from_secs(a.number("ttl")?.unwrap_or(300)),
+#[derive(Subcommand)]
+enum Command {
+    /// Make a P-256 key pair: the private key (PKCS#8 PEM, mode 600) and the public key to
+    /// send to B2COPY support. Never overwrites a file.
+    Keygen {
+        /// Where to write the private key.
+        #[arg(long, value_name = "PATH")]
+        private: PathBuf,
+        /// Where to write the public key (SPKI PEM).
+        #[arg(long, value_name = "PATH")]
+        public: PathBuf,
+    },
+    /// Print the public key (SPKI PEM) of a private key.
+    Pubkey {
+        #[command(flatten)]
+        key: KeyArg,
+    },
+    /// Mint a B2COPY external JWT (ES256) and print it.
+    Jwt {
+        #[command(flatten)]
+        key: KeyArg,
+        #[command(flatten)]
+        claims: ClaimArgs,
+    },
+    /// Print sha256=<hex HMAC-SHA256(key, body)> of a body (stdin, or --file).
+    Sign {
+        #[command(flatten)]
+        key: HmacKeyArgs,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+    /// Charge the fees due for a withdrawal (B2COPY processext), optionally waiting for the
+    /// final status. Prints each status seen and ends with `final: <STATUS>`.
+    Fee(FeeArgs),
+    /// Run the offline sandbox (the same flags as b2c-sandbox; `b2c sandbox --help`).
+    #[command(disable_help_flag = true)]
+    Sandbox {
+        /// Flags for the sandbox.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "FLAGS"
+        )]
+        args: Vec<String>,
+    },
+    /// Print the CRM Open API headers for a request: `key: ...` and, for POST/PATCH/PUT with a
+    /// non-empty body, `signature: sha256=<hex>`. Sign the exact bytes you send.
+    CrmSign {
+        #[command(flatten)]
+        key: ApiKeyArgs,
+        /// The HTTP method of the request (GET, POST, PUT, PATCH, DELETE).
+        #[arg(long, default_value = "POST")]
+        method: String,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+    /// Check a CRM Open API `signature` header against a body (exit 3 when it does not match).
+    CrmVerify {
+        #[command(flatten)]
+        key: ApiKeyArgs,
+        /// The `signature` header value (sha256=<hex>).
+        #[arg(long)]
+        signature: String,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+    /// Check a webhook's X-Crm-Signature (with or without sha256=) against its raw body, keyed
+    /// with the webhook secret (exit 3 when it does not match).
+    WebhookVerify {
+        #[command(flatten)]
+        secret: WebhookSecretArgs,
+        /// The X-Crm-Signature header value.
+        #[arg(long)]
+        signature: String,
+        #[command(flatten)]
+        body: BodyArg,
+    },
+    /// Obtain a B2BINPAY token pair (meta.sign verified; exit 3 when it does not verify) and
+    /// print the access token; with --refresh, refresh once and print the new one too.
+    B2binpayToken {
+        /// The B2BINPAY API base URL, e.g. https://api.b2binpay.com/
+        #[arg(long, env = "B2C_BASE_URL", hide_env_values = true, value_name = "URL")]
+        base_url: String,
+        #[command(flatten)]
+        login: B2binpayLoginArgs,
+        #[command(flatten)]
+        password: B2binpayPasswordArgs,
+        /// Refresh once after logging in.
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Print the RetailCRM register token for an apiKey, or check one with --verify (exit 3
+    /// when it does not match).
+    RetailcrmToken {
+        #[command(flatten)]
+        secret: RetailcrmSecretArgs,
+        #[command(flatten)]
+        api_key: ApiKeyArgs,
+        /// A register[token] to check instead of printing one.
+        #[arg(long, value_name = "TOKEN")]
+        verify: Option<String>,
+    },
+}
+
+/// `--private PATH` (or B2C_PRIVATE_KEY).
+#[derive(Args)]
+struct KeyArg {
+    /// The private key PEM file (PKCS#8 or SEC1).
+    #[arg(
+        long = "private",
+        env = "B2C_PRIVATE_KEY",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
+    path: PathBuf,
+}
+
+#[derive(Args)]
+struct ClaimArgs {
+    /// The service admin's id (the JWT admin_id claim, a number).
+    #[arg(long, env = "B2C_ADMIN_ID", hide_env_values = true, value_name = "N")]
+    admin_id: u64,
+    /// The IP registered with B2COPY (the device_ip claim).
+    #[arg(long, env = "B2C_DEVICE_IP", hide_env_values = true, value_name = "IP")]
+    device_ip: String,
+    /// The key identifier registered with B2COPY (the key_id claim).
+    #[arg(long, env = "B2C_KEY_ID", hide_env_values = true, value_name = "ID")]
+    key_id: String,
+    /// JWT lifetime in seconds.
+    #[arg(long, value_name = "S", default_value_t = 300)]
+    ttl: u64,
+    /// The JWT iss claim.
+    #[arg(long, value_name = "S", default_value = "b2c")]
+    issuer: String,
+}
+
+#[derive(Args)]
+struct FeeArgs {
+    /// The B2COPY base URL (https; http only for loopback).
+    #[arg(long, env = "B2C_BASE_URL", hide_env_values = true, value_name = "URL")]
+    base_url: String,
+    #[command(flatten)]
+    key: KeyArg,
+    #[command(flatten)]
+    claims: ClaimArgs,
+    /// The investment account's login.
+    #[arg(
+        long,
+        env = "B2C_ACCOUNT",
+        hide_env_values = true,
+        value_name = "LOGIN"
+    )]
+    account: String,
+    /// The CRM's withdrawal id (the idempotency key of processext).
+    #[arg(
+        long,
+        env = "B2C_REQUEST_ID",
+        hide_env_values = true,
+        value_name = "ID"
+    )]
+    request_id: String,
+    /// Wait up to S seconds for a final status (0 or absent: one request).
+    #[arg(long, value_name = "S")]
+    wait: Option<u64>,
+    /// Polling interval while PENDING, jittered to 75-125 % (default 4000).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    poll_interval_ms: Option<u64>,
+}
+
+/// The body to sign or check: `--file PATH`, else stdin.
+#[derive(Args)]
+struct BodyArg {
+    /// Read the body from this file instead of stdin.
+    #[arg(long, value_name = "PATH")]
+    file: Option<PathBuf>,
+}
+
+/// Declares a secret's three forms: `--NAME VALUE`, `--NAME-file FILE`, and its variable.
+macro_rules! secret_args {
+    ($ty:ident, $field:ident, $flag:literal, $file_flag:literal, $env:literal, $what:literal) => {
+        #[derive(Args)]
+        struct $ty {
+            #[doc = concat!("The ", $what, " itself (warned: visible in ps and shell history; prefer --", $file_flag, " or ", $env, ").")]
+            #[arg(id = $flag, long = $flag, value_name = "VALUE", conflicts_with = $file_flag)]
+            $field: Option<String>,
+            #[doc = concat!("Read the ", $what, " from this file (one line).")]
+            #[arg(id = $file_flag, long = $file_flag, value_name = "FILE")]
+            file: Option<PathBuf>,
+        }
+
+        impl $ty {
+            fn resolve(self) -> Result<Zeroizing<String>, CliError> {
+                SecretArg {
+                    flag: $flag,
+                    env: $env,
+                    literal: self.$field,
+                    file: self.file,
+                }
+                .resolve()
+            }
+        }
+    };
+}
+
+secret_args!(
+    HmacKeyArgs,
+    key,
+    "key",
+    "key-file",
+    "B2C_SIGN_KEY",
+    "HMAC key"
+);
+secret_args!(
+    ApiKeyArgs,
+    api_key,
+    "api-key",
+    "api-key-file",
+    "B2C_API_KEY",
+    "API key"
+);
+secret_args!(
+    WebhookSecretArgs,
+    secret,
+    "secret",
+    "secret-file",
+    "B2C_WEBHOOK_SECRET",
+    "webhook secret"
+);
+secret_args!(
+    B2binpayLoginArgs,
+    login,
+    "login",
+    "login-file",
+    "B2C_B2BINPAY_LOGIN",
+    "B2BINPAY login (API key)"
+);
+secret_args!(
+    B2binpayPasswordArgs,
+    password,
+    "password",
+    "password-file",
+    "B2C_B2BINPAY_PASSWORD",
+    "B2BINPAY password (API secret)"
+);
+secret_args!(
+    RetailcrmSecretArgs,
+    secret,
+    "secret",
+    "secret-file",
+    "B2C_RETAILCRM_SECRET",
+    "RetailCRM module secret"
+);
+
+/// Parse `args` (with the program name first), run the subcommand, print any error, and
+/// return the exit code.
+pub fn run(args: Vec<OsString>) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version are "errors" that print to stdout and exit 0.
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code as u8;
+        }
+    };
+    let result = match cli.command {
+        Command::Keygen { private, public } => keygen(&private, &public),
+        Command::Pubkey { key } => pubkey(&key),
+        Command::Jwt { key, claims } => jwt(&key, &claims),
+        Command::Sign { key, body } => sign(key, &body),
+        Command::Fee(a) => fee(a),
+        Command::Sandbox { args } => {
+            return u8::try_from(b2c_sandbox::cli_main(args)).unwrap_or(Exit::Failure as u8)
+        }
+        Command::CrmSign { key, method, body } => crm_sign(key, &method, &body),
+        Command::CrmVerify {
+            key,
+            signature,
+            body,
+        } => crm_verify(key, &signature, &body),
+        Command::WebhookVerify {
+            secret,
+            signature,
+            body,
+        } => webhook_verify(secret, &signature, &body),
+        Command::B2binpayToken {
+            base_url,
+            login,
+            password,
+            refresh,
+        } => b2binpay_token(&base_url, login, password, refresh),
+        Command::RetailcrmToken {
+            secret,
+            api_key,
+            verify,
+        } => retailcrm_token(secret, api_key, verify),
+    };
+    match result {
+        Ok(code) => code as u8,
+        Err(e) => {
+            eprintln!("error: {}", e.message());
+            if matches!(e, CliError::Usage(_)) {
+                eprintln!("\nFor more information, try '--help'.");
+            }
+            e.exit() as u8
+        }
+    }
+}
+
+fn load_key(k: &KeyArg) -> Result<PrivateKey, CliError> {
+    Ok(PrivateKey::from_pem_file(&k.path)?)
+}
+
+fn jwt_params(c: &ClaimArgs) -> ExternalTokenParams {
+    ExternalTokenParams {
+        admin_id: c.admin_id,
+        device_ip: c.device_ip.clone(),
+        key_id: c.key_id.clone(),
+        issuer: c.issuer.clone(),
+        ttl: Duration::from_secs(c.ttl),
         kid_header: false,
-    })
+    }
 }
 
-fn write_private(path: &str, pem: &str) -> Result<(), Error> {
-    let io = |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot write {path}: {e}"));
+fn io_fail(what: &Path, e: std::io::Error) -> CliError {
+    CliError::Failure(format!("cannot write {}: {e}", what.display()))
+}
+
+fn write_new_file(path: &Path, data: &[u8], private: bool) -> Result<(), CliError> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
-    {
+    if private {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(io)?;
-    f.write_all(pem.as_bytes()).map_err(io)
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut f = opts.open(path).map_err(|e| io_fail(path, e))?;
+    f.write_all(data).map_err(|e| io_fail(path, e))
 }
 
-fn keygen(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(rest, &["private", "public"], &[])?;
-    let private = a.required("private", None)?;
-    let public = a.required("public", None)?;
+fn keygen(private: &Path, public: &Path) -> CmdResult {
     let key = PrivateKey::generate()?;
-    write_private(&private, &key.to_pkcs8_pem()?)?;
-    std::fs::write(&public, key.public_key_pem()?)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write {public}: {e}")))?;
-    eprintln!("wrote {private} (mode 600) and {public}; send the public key to B2COPY support");
-    Ok(EXIT_OK)
+    let pem = key.to_pkcs8_pem()?;
+    let public_pem = key.public_key_pem()?;
+    write_new_file(private, pem.as_bytes(), true)?;
+    write_new_file(public, public_pem.as_bytes(), false)?;
+    eprintln!(
+        "wrote {} (mode 600) and {}; send the public key to B2COPY support",
+        private.display(),
+        public.display()
+    );
+    Ok(Exit::Ok)
 }
 
-fn pubkey(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(rest, &["private"], &[])?;
-    print!("{}", load_key(&a)?.public_key_pem()?);
-    Ok(EXIT_OK)
+fn pubkey(k: &KeyArg) -> CmdResult {
+    print!("{}", load_key(k)?.public_key_pem()?);
+    Ok(Exit::Ok)
 }
 
-fn jwt(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(
-        rest,
-        &[
-            "private",
-            "admin-id",
-            "device-ip",
-            "key-id",
-            "ttl",
-            "issuer",
-        ],
-        &[],
-    )?;
-    let key = load_key(&a)?;
-    let token = mint_external_token(&key, &jwt_params(&a)?, b2c_core::timeutil::unix_now())?;
+fn jwt(k: &KeyArg, c: &ClaimArgs) -> CmdResult {
+    let key = load_key(k)?;
+    let token = mint_external_token(&key, &jwt_params(c), b2c_core::timeutil::unix_now())?;
     println!("{}", token.as_str());
-    Ok(EXIT_OK)
+    Ok(Exit::Ok)
 }
 
-/// The body to sign: `--file PATH`, or stdin.
-fn read_body(a: &Args) -> Result<Vec<u8>, Error> {
-    match a.optional("file", None) {
-        Some(p) => std::fs::read(&p)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {p}: {e}"))),
-        None => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read stdin: {e}")))?;
-            Ok(buf)
-        }
+/// Largest body read from stdin or a file (the sandbox and the vendors take far less).
+const MAX_BODY: u64 = 64 * 1024 * 1024;
+
+fn read_body(b: &BodyArg) -> Result<Vec<u8>, CliError> {
+    let mut buf = Vec::new();
+    let r = match &b.file {
+        Some(p) => std::fs::File::open(p)
+            .and_then(|f| f.take(MAX_BODY + 1).read_to_end(&mut buf))
+            .map_err(|e| CliError::Failure(format!("cannot read {}: {e}", p.display()))),
+        None => std::io::stdin()
+            .take(MAX_BODY + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| CliError::Failure(format!("cannot read stdin: {e}"))),
+    };
+    r?;
+    if buf.len() as u64 > MAX_BODY {
+        return Err(CliError::Failure(format!(
+            "the body is larger than {MAX_BODY} bytes"
+        )));
     }
+    Ok(buf)
 }
 
-fn sign(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(rest, &["key", "file"], &[])?;
-    let key = Zeroizing::new(a.required("key", None)?);
-    let body = read_body(&a)?;
+fn sign(key: HmacKeyArgs, body: &BodyArg) -> CmdResult {
+    let key = key.resolve()?;
+    let body = read_body(body)?;
     println!(
         "{}",
         b2c_core::signature::sign_payload(key.as_bytes(), &body)
     );
-    Ok(EXIT_OK)
+    Ok(Exit::Ok)
 }
 
-fn fee(rest: Vec<String>) -> i32 {
-    match fee_inner(rest) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("b2c fee: {e}");
-            EXIT_FAILURE
-        }
-    }
-}
-
-fn fee_inner(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(
-        rest,
-        &[
-            "base-url",
-            "private",
-            "admin-id",
-            "device-ip",
-            "key-id",
-            "account",
-            "request-id",
-            "wait",
-            "poll-interval-ms",
-        ],
-        &[],
-    )?;
-    let key = load_key(&a)?;
-    let mut cfg = ClientConfig::new(
-        a.required("base-url", Some("B2C_BASE_URL"))?,
-        jwt_params(&a)?,
-    );
-    if let Some(ms) = a.number("poll-interval-ms")? {
-        if ms == 0 {
-            return Err(Error::invalid_arg("--poll-interval-ms must be > 0"));
-        }
+fn fee(a: FeeArgs) -> CmdResult {
+    let key = load_key(&a.key)?;
+    let mut cfg = ClientConfig::new(a.base_url.clone(), jwt_params(&a.claims));
+    if let Some(ms) = a.poll_interval_ms {
         cfg.poll_interval = Duration::from_millis(ms);
     }
-    let wait = a.number("wait")?.map(Duration::from_secs);
-    let account = a.required("account", None)?;
-    let request_id = a.required("request-id", None)?;
+    let wait = a.wait.filter(|s| *s > 0).map(Duration::from_secs);
     let client = Client::new(cfg, key)?;
     let mut out = std::io::stdout();
     let mut on_progress = |p: &Progress| {
@@ -250,106 +528,92 @@ fn fee_inner(rest: Vec<String>) -> Result<i32, Error> {
         let _ = out.flush();
         ControlFlow::Continue(())
     };
-    let result = client.fee_process(&account, &request_id, wait, Some(&mut on_progress))?;
-    match result.status {
-        FeeStatus::Success => {
-            println!("final: SUCCESS");
-            Ok(EXIT_OK)
-        }
-        FeeStatus::Error => {
-            println!("final: ERROR");
-            eprintln!(
-                "b2c fee: {}",
-                result
-                    .outcome_error(&request_id)
-                    .map(|e| e.to_string())
-                    .unwrap_or_default()
-            );
-            Ok(EXIT_FEE_ERROR)
-        }
-        FeeStatus::Pending => {
-            println!("final: PENDING");
-            if wait.is_some() {
-                eprintln!("b2c fee: still PENDING when the wait ended");
-            }
-            Ok(EXIT_PENDING)
-        }
+    let result = client.fee_process(&a.account, &a.request_id, wait, Some(&mut on_progress))?;
+    println!("final: {}", result.status.name());
+    match result.outcome_error(&a.request_id) {
+        Some(e) => Err(e.into()),
+        None if result.status == FeeStatus::Pending => Ok(Exit::Pending),
+        None => Ok(Exit::Ok),
     }
 }
 
-fn verdict(valid: bool, what: &str) -> i32 {
+/// Print the verdict of a check and map it to the exit code.
+fn verdict(valid: bool, what: &str) -> CmdResult {
     if valid {
         println!("valid");
-        EXIT_OK
+        Ok(Exit::Ok)
     } else {
         println!("invalid");
-        eprintln!("{what} does not match");
-        EXIT_INVALID
+        Err(Error::new(
+            ErrorKind::SignatureInvalid,
+            format!("{what} does not match"),
+        )
+        .into())
     }
 }
 
-fn crm_sign(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(rest, &["api-key", "method", "file"], &[])?;
-    let key = Zeroizing::new(a.required("api-key", Some("B2C_API_KEY"))?);
-    let method = a.optional("method", None).unwrap_or_else(|| "POST".into());
-    let body = read_body(&a)?;
-    for (name, value) in b2c_core::crm_openapi::sign_request(&key, &method, &body) {
+fn crm_sign(key: ApiKeyArgs, method: &str, body: &BodyArg) -> CmdResult {
+    let key = key.resolve()?;
+    let body = read_body(body)?;
+    for (name, value) in b2c_core::crm_openapi::sign_request(&key, method, &body) {
         println!("{name}: {value}");
     }
-    Ok(EXIT_OK)
+    Ok(Exit::Ok)
 }
 
-fn crm_verify(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(rest, &["api-key", "signature", "file"], &[])?;
-    let key = Zeroizing::new(a.required("api-key", Some("B2C_API_KEY"))?);
-    let sig = a.required("signature", None)?;
-    let body = read_body(&a)?;
-    Ok(verdict(
-        b2c_core::crm_openapi::verify_signature(&key, &body, &sig),
+fn crm_verify(key: ApiKeyArgs, signature: &str, body: &BodyArg) -> CmdResult {
+    let key = key.resolve()?;
+    let body = read_body(body)?;
+    verdict(
+        b2c_core::crm_openapi::verify_signature(&key, &body, signature),
         "signature",
-    ))
+    )
 }
 
-fn webhook_verify(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(rest, &["secret", "signature", "file"], &[])?;
-    let secret = Zeroizing::new(a.required("secret", Some("B2C_WEBHOOK_SECRET"))?);
-    let sig = a.required("signature", None)?;
-    let body = read_body(&a)?;
-    Ok(verdict(
-        b2c_core::crm_openapi::verify_webhook(secret.as_bytes(), &body, &sig),
+fn webhook_verify(secret: WebhookSecretArgs, signature: &str, body: &BodyArg) -> CmdResult {
+    let secret = secret.resolve()?;
+    let body = read_body(body)?;
+    verdict(
+        b2c_core::crm_openapi::verify_webhook(secret.as_bytes(), &body, signature),
         "X-Crm-Signature",
-    ))
+    )
 }
 
-fn b2binpay_token(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(rest, &["base-url", "login", "password"], &["refresh"])?;
-    let login = Zeroizing::new(a.required("login", Some("B2C_B2BINPAY_LOGIN"))?);
-    let password = Zeroizing::new(a.required("password", Some("B2C_B2BINPAY_PASSWORD"))?);
-    let base = a.required("base-url", Some("B2C_BASE_URL"))?;
-    let cfg = b2c_core::b2binpay::B2binpayConfig::new(&base, &login, &password);
+fn b2binpay_token(
+    base_url: &str,
+    login: B2binpayLoginArgs,
+    password: B2binpayPasswordArgs,
+    refresh: bool,
+) -> CmdResult {
+    let login = login.resolve()?;
+    let password = password.resolve()?;
+    let cfg = b2c_core::b2binpay::B2binpayConfig::new(base_url, &login, &password);
     let http = b2c_core::http::HttpClient::new(b2c_core::http::HttpConfig::default())?;
     let client = b2c_core::b2binpay::B2binpayClient::new(cfg, http)?;
     client.login()?;
     println!("{}", client.access_token()?.as_str());
-    if a.switch("refresh") {
+    if refresh {
         client.refresh()?;
         println!("{}", client.access_token()?.as_str());
     }
-    Ok(EXIT_OK)
+    Ok(Exit::Ok)
 }
 
-fn retailcrm_token(rest: Vec<String>) -> Result<i32, Error> {
-    let a = Args::parse(rest, &["secret", "api-key", "verify"], &[])?;
-    let secret = Zeroizing::new(a.required("secret", Some("B2C_RETAILCRM_SECRET"))?);
-    let api_key = Zeroizing::new(a.required("api-key", Some("B2C_API_KEY"))?);
-    match a.optional("verify", None) {
-        Some(token) => Ok(verdict(
+fn retailcrm_token(
+    secret: RetailcrmSecretArgs,
+    api_key: ApiKeyArgs,
+    verify: Option<String>,
+) -> CmdResult {
+    let secret = secret.resolve()?;
+    let api_key = api_key.resolve()?;
+    match verify {
+        Some(token) => verdict(
             b2c_core::retailcrm::verify_register_token(&secret, &api_key, &token),
             "register token",
-        )),
+        ),
         None => {
             println!("{}", b2c_core::retailcrm::register_token(&secret, &api_key));
-            Ok(EXIT_OK)
+            Ok(Exit::Ok)
         }
     }
 }

@@ -135,14 +135,11 @@ fn keygen_pubkey_jwt() {
         claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
         60
     );
-    // Missing flags: exit 1 and a message naming the flag and its variable.
+    // Missing flags: a usage error (exit 2) naming the flag.
     let o = b2c(&["jwt", "--private", private.to_str().unwrap()], &[], b"");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("--admin-id is required (or set B2C_ADMIN_ID)"),
-        "{}",
-        stderr(&o)
-    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--admin-id"), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
 }
 
 #[test]
@@ -169,8 +166,43 @@ fn sign_from_stdin_and_file() {
         "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
     );
     let o = b2c(&["sign", "--key", "k", "--bogus"], &[], b"");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("unknown flag --bogus"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("error: unexpected argument '--bogus'"));
+    // The key from a file (one line) or the environment: no warning.
+    let kf = d.join("key");
+    std::fs::write(&kf, b"Jefe\n").unwrap();
+    for (args, env) in [
+        (vec!["sign", "--key-file", kf.to_str().unwrap()], vec![]),
+        (vec!["sign"], vec![("B2C_SIGN_KEY", "Jefe")]),
+    ] {
+        let o = b2c(&args, &env, b"what do ya want for nothing?");
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(
+            stdout(&o).trim(),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(stderr(&o), "", "no warning for {args:?}");
+    }
+    // The literal works but warns; a literal naming a file is refused (it is --key-file
+    // mistyped, and the file name would silently become the key).
+    let o = b2c(&["sign", "--key", "Jefe"], &[], b"x");
+    assert!(stderr(&o).contains("warning: --key puts a secret on the command line"));
+    assert!(!stderr(&o).contains("Jefe"), "the secret is not echoed");
+    let o = b2c(&["sign", "--key", kf.to_str().unwrap()], &[], b"x");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--key-file"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "nothing signed");
+    // No key at all: a usage error naming every source.
+    let o = b2c(&["sign"], &[], b"x");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--key-file FILE, the B2C_SIGN_KEY environment variable"));
+    // Both forms at once: refused.
+    let o = b2c(
+        &["sign", "--key", "a", "--key-file", kf.to_str().unwrap()],
+        &[],
+        b"x",
+    );
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
@@ -322,7 +354,7 @@ fn crm_and_webhook_signatures() {
         &[],
         b"Hello, World!",
     );
-    assert_eq!(o.status.code(), Some(1), "no secret at all");
+    assert_eq!(o.status.code(), Some(2), "no secret at all");
     assert!(stderr(&o).contains("B2C_WEBHOOK_SECRET"));
 }
 
@@ -363,7 +395,48 @@ fn retailcrm_token_and_help() {
         stdout(&o).contains("shell history"),
         "help explains why env vars are safer"
     );
-    assert_eq!(b2c(&["nope"], &[], b"").status.code(), Some(1));
+    assert_eq!(b2c(&["nope"], &[], b"").status.code(), Some(2));
+}
+
+#[test]
+fn help_and_version_on_every_subcommand() {
+    let o = b2c(&["--version"], &[], b"");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("b2c {}", env!("CARGO_PKG_VERSION"))
+    );
+    for cmd in [
+        "keygen",
+        "pubkey",
+        "jwt",
+        "sign",
+        "fee",
+        "crm-sign",
+        "crm-verify",
+        "webhook-verify",
+        "b2binpay-token",
+        "retailcrm-token",
+    ] {
+        let o = b2c(&[cmd, "--help"], &[], b"");
+        assert_eq!(o.status.code(), Some(0), "{cmd} --help: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains(&format!("Usage: b2c {cmd}")), "{cmd}: {out}");
+        let o = b2c(&[cmd, "--version"], &[], b"");
+        assert_eq!(o.status.code(), Some(0), "{cmd} --version");
+        // One error style and one exit code for every usage error.
+        let o = b2c(&[cmd, "--no-such-flag"], &[], b"");
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        assert!(stderr(&o).starts_with("error: "), "{cmd}: {}", stderr(&o));
+    }
+    let o = b2c(&["sandbox", "--help"], &[], b"");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("b2c-sandbox"));
+    let o = b2c(&["--help"], &[], b"");
+    assert!(
+        stdout(&o).contains("Exit codes"),
+        "the exit-code table is in --help"
+    );
 }
 
 #[test]
@@ -406,5 +479,10 @@ fn b2binpay_token_against_the_sandbox() {
         "the password is not echoed: {}",
         stderr(&o)
     );
+    // A meta.sign that does not verify is a signature failure like any other: exit 3.
+    sandbox.b2binpay().tamper_next_signs(1);
+    let o = b2c(&["b2binpay-token", "--base-url", &base], &env, b"");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "no token printed");
     sandbox.shutdown();
 }
