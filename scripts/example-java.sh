@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Builds the Java binding and examples/java/Fee.java into build/java and runs it (reads the
-# B2C_* environment variables; see examples/java/Fee.java).
+# Builds the Java binding jar with bindings/java/build-jar.sh (bundling $B2C_REL/libb2c.so,
+# default target/release, when that exists), compiles examples/java/Fee.java against it and
+# runs it with only JNA and that jar on the class path. Reads the B2C_* environment variables
+# (see examples/java/Fee.java); scripts/run-examples.sh sets them, B2C_LIBRARY included, which
+# takes precedence over the bundled copy (bindings/java/README.md, "Loading libb2c").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JNA=/usr/share/java/jna.jar
-mkdir -p build/java/classes build/java/example-classes
-javac -nowarn -cp "$JNA" -d build/java/classes $(find bindings/java/src -name '*.java')
-jar cf build/java/b2c.jar -C build/java/classes .
-javac -cp "$JNA:build/java/b2c.jar" -d build/java/example-classes examples/java/Fee.java
-B2C_LIBRARY=${B2C_LIBRARY:-$PWD/target/release/libb2c.so} \
-  exec java -cp "$JNA:build/java/b2c.jar:build/java/example-classes" Fee
+ROOT=$PWD
+REL=${B2C_REL:-$ROOT/target/release}
+JNA=${JNA_JAR:-/usr/share/java/jna.jar}
+OUT=$ROOT/build/java/example
+VERSION=$(scripts/version.sh)
+JAR=$OUT/b2c-$VERSION.jar
+
+lib=()
+[ -f "$REL/libb2c.so" ] && lib=("$REL/libb2c.so")
+bindings/java/build-jar.sh "$JAR" "${lib[@]}" >/dev/null
+rm -rf "$OUT/classes"
+mkdir -p "$OUT/classes"
+javac --release 11 -encoding UTF-8 -Xlint:all -Werror -cp "$JNA:$JAR" -d "$OUT/classes" examples/java/Fee.java
+exec java -cp "$JNA:$JAR:$OUT/classes" Fee

@@ -1,11 +1,13 @@
 // Charge the fees of one withdrawal with the b2c JNA binding (bindings/java).
 //
-// Build and run (from the crate root, after `cargo build --release` and scripts/test-java.sh,
-// which builds build/java/b2c.jar):
+// Build and run (from the repository root; scripts/example-java.sh does exactly this):
+//   bindings/java/build-jar.sh build/java/b2c.jar target/release/libb2c.so   # bundles libb2c
 //   javac -cp /usr/share/java/jna.jar:build/java/b2c.jar -d build/java/example-classes examples/java/Fee.java
-//   B2C_LIBRARY=target/release/libb2c.so B2C_BASE_URL=http://127.0.0.1:8080 B2C_ADMIN_ID=42 \
-//   B2C_DEVICE_IP=127.0.0.1 B2C_KEY_ID=kid1 B2C_PRIVATE_KEY=/path/key.pem \
+//   B2C_BASE_URL=http://127.0.0.1:8080 B2C_ADMIN_ID=42 B2C_DEVICE_IP=127.0.0.1 B2C_KEY_ID=kid1 \
+//   B2C_PRIVATE_KEY=/path/key.pem \
 //     java -cp /usr/share/java/jna.jar:build/java/b2c.jar:build/java/example-classes Fee
+// The jar's bundled libb2c is used unless B2C_LIBRARY names another one (see
+// bindings/java/README.md, "Loading libb2c").
 //
 // Env: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (PEM path),
 // B2C_ACCOUNT (default 123456), B2C_REQUEST_ID (default example-1), B2C_WAIT_MS (default 60000),

@@ -11,52 +11,27 @@ import java.util.Objects;
 /** One B2BINPAY credential and its tokens. Thread-safe. */
 public final class B2binpay extends NativeHandle {
 
-    /** An access token, and whether an unexpired refresh token was rejected on the way
-     * (treat {@code suspicious} as a security event). */
-    public static final class AccessToken {
-        public final String token;
-        public final boolean suspicious;
-
-        AccessToken(String token, boolean suspicious) {
-            this.token = token;
-            this.suspicious = suspicious;
-        }
-    }
-
-    /** Counters since creation (unsigned 64-bit values). */
-    public static final class Counters {
-        public final long logins;
-        public final long refreshes;
-        public final long suspicious;
-
-        Counters(long logins, long refreshes, long suspicious) {
-            this.logins = logins;
-            this.refreshes = refreshes;
-            this.suspicious = suspicious;
-        }
-    }
-
     public B2binpay(Map<String, ?> config) {
         this(Json.encode(Objects.requireNonNull(config, "config")));
     }
 
     /** Keys: base_url, login, password; refresh_margin_s, deadline_ms and transport keys. */
     public B2binpay(String configJson) {
-        super("B2binpay", create(configJson), Ffi.LIB::b2c_b2binpay_free);
+        super("B2binpay", create(configJson), Ffi.lib()::b2c_b2binpay_free);
     }
 
     private static Pointer create(String json) {
         Objects.requireNonNull(json, "configJson");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_b2binpay_new(json, out, err), err);
+        Ffi.check(Ffi.lib().b2c_b2binpay_new(json, out, err), err);
         return out.getValue();
     }
 
     public void login() {
         use(p -> {
             PointerByReference err = new PointerByReference();
-            Ffi.check(Ffi.LIB.b2c_b2binpay_login(p, err), err);
+            Ffi.check(Ffi.lib().b2c_b2binpay_login(p, err), err);
             return null;
         });
     }
@@ -64,28 +39,30 @@ public final class B2binpay extends NativeHandle {
     public void refresh() {
         use(p -> {
             PointerByReference err = new PointerByReference();
-            Ffi.check(Ffi.LIB.b2c_b2binpay_refresh(p, err), err);
+            Ffi.check(Ffi.lib().b2c_b2binpay_refresh(p, err), err);
             return null;
         });
     }
 
+    /** A valid access token, logging in or refreshing ahead of expiry as needed. */
     public AccessToken accessToken() {
         return use(p -> {
             PointerByReference out = new PointerByReference();
             IntByReference susp = new IntByReference(0);
             PointerByReference err = new PointerByReference();
-            Ffi.check(Ffi.LIB.b2c_b2binpay_access_token(p, out, susp, err), err);
+            Ffi.check(Ffi.lib().b2c_b2binpay_access_token(p, out, susp, err), err);
             return new AccessToken(Ffi.take(out), susp.getValue() != 0);
         });
     }
 
-    public Counters counters() {
+    /** Logins, refreshes and suspicious refresh rejections since creation. */
+    public B2binpayCounters counters() {
         return use(p -> {
             LongByReference a = new LongByReference();
             LongByReference b = new LongByReference();
             LongByReference c = new LongByReference();
-            Ffi.check(Ffi.LIB.b2c_b2binpay_counters(p, a, b, c), null);
-            return new Counters(a.getValue(), b.getValue(), c.getValue());
+            Ffi.check(Ffi.lib().b2c_b2binpay_counters(p, a, b, c), null);
+            return new B2binpayCounters(a.getValue(), b.getValue(), c.getValue());
         });
     }
 
@@ -100,7 +77,7 @@ public final class B2binpay extends NativeHandle {
         Objects.requireNonNull(metaTime, "metaTime");
         Objects.requireNonNull(sign, "sign");
         PointerByReference err = new PointerByReference();
-        return Verdicts.verdict(Ffi.LIB.b2c_b2binpay_verify_callback(login, password, status, amount, trackingId,
+        return Verdicts.verdict(Ffi.lib().b2c_b2binpay_verify_callback(login, password, status, amount, trackingId,
             metaTime, sign, err), err);
     }
 }

@@ -1,16 +1,67 @@
 package com.b2c;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+
 /** Library-wide information. */
 public final class B2c {
     private B2c() {}
 
-    /** The native library version, e.g. "0.1.0". */
-    public static String version() {
-        return Ffi.LIB.b2c_version();
+    /** Written into the jar by bindings/java/build-jar.sh. */
+    private static final String VERSION_RESOURCE = "version.properties";
+
+    private static final class BindingVersion {
+        static final String VALUE = read();
+
+        private static String read() {
+            try (InputStream in = B2c.class.getResourceAsStream(VERSION_RESOURCE)) {
+                if (in != null) {
+                    Properties p = new Properties();
+                    p.load(in);
+                    String v = p.getProperty("version");
+                    if (v != null && !v.trim().isEmpty()) {
+                        return v.trim();
+                    }
+                }
+            } catch (IOException e) {
+                // fall through to the manifest
+            }
+            Package pkg = B2c.class.getPackage();
+            return pkg == null ? null : pkg.getImplementationVersion();
+        }
     }
 
-    /** The library's description of any status code. */
+    /** The native library version, e.g. "0.1.0". Loads the library if needed. */
+    public static String version() {
+        return Ffi.lib().b2c_version();
+    }
+
+    /** The library's description of any status code ("unknown status" for unknown codes). */
     public static String statusString(int status) {
-        return Ffi.LIB.b2c_status_str(status);
+        return Ffi.lib().b2c_status_str(status);
+    }
+
+    /**
+     * This binding's version, e.g. "0.1.0" (the jar's {@code Implementation-Version}), or null
+     * when the classes were not packaged by {@code bindings/java/build-jar.sh}. Does not load
+     * the native library.
+     */
+    public static String bindingVersion() {
+        return BindingVersion.VALUE;
+    }
+
+    /** Where the loaded native library came from. Loads the library if needed. */
+    public static LibrarySource librarySource() {
+        return NativeLoader.loaded().source;
+    }
+
+    /**
+     * The native library file that was loaded: the {@code B2C_LIBRARY} path, the extracted
+     * bundled copy, or, for the system loader, the name it was given (e.g.
+     * {@code libb2c.so.0.1}) unless JNA found the file itself. Loads the library if needed.
+     */
+    public static String libraryPath() {
+        return NativeLoader.loaded().path;
     }
 }

@@ -5,13 +5,14 @@ package com.b2c;
  * {@link #httpStatus()} the HTTP status involved (0 when none), {@link #getMessage()} the
  * library's message.
  *
- * <p>Subclasses by status:
+ * <p>Subclasses by status (the "Exception family" of each status in {@code include/b2c.h}):
  * <ul>
  * <li>{@link InvalidArgumentException}: INVALID_ARGUMENT, NULL_POINTER, BUFFER_TOO_SMALL,
- *     INVALID_UTF8, CONFIG, IO, INSECURE_URL</li>
+ *     INVALID_UTF8, CONFIG, INSECURE_URL</li>
+ * <li>{@link IoException}: IO</li>
  * <li>{@link KeyFormatException}: KEY_INVALID, KEY_UNSUPPORTED_CURVE, KEY_UNSUPPORTED_TYPE,
  *     KEY_ENCRYPTED</li>
- * <li>{@link NetworkException}: NETWORK, TIMEOUT, TLS</li>
+ * <li>{@link NetworkException}: NETWORK, TLS; its subclass {@link TimeoutException}: TIMEOUT</li>
  * <li>{@link ThrottledException}: THROTTLED</li>
  * <li>{@link ProtocolException}: HTTP_STATUS, PROTOCOL, RESPONSE_TOO_LARGE</li>
  * <li>{@link AuthException}: AUTH_REJECTED, UNAUTHORIZED</li>
@@ -19,7 +20,9 @@ package com.b2c;
  *     {@link CancelledException}: CANCELLED</li>
  * <li>{@link SignatureException}: SIGNATURE_INVALID, RESPONSE_SIGNATURE_INVALID</li>
  * <li>{@link RemoteException}: REMOTE</li>
- * <li>{@link InternalException}: PANIC and codes this binding does not know</li>
+ * <li>{@link InternalException}: PANIC</li>
+ * <li>{@code B2cException} itself: a status this binding does not know (from a newer
+ *     library); {@link #status()} is then {@link Status#UNKNOWN}</li>
  * </ul>
  */
 public class B2cException extends RuntimeException {
@@ -49,6 +52,20 @@ public class B2cException extends RuntimeException {
         return httpStatus;
     }
 
+    /**
+     * The exception the binding throws for {@code statusCode} (exactly the class listed in the
+     * class comment; {@code B2cException} itself for an unknown code). FeeException and
+     * StillPendingException get a null {@code feeStatus}. Meant for tests and adapters.
+     *
+     * @throws IllegalArgumentException for 0 (B2C_OK is not an error)
+     */
+    public static B2cException of(int statusCode, String message, int httpStatus) {
+        if (statusCode == Status.OK.code()) {
+            throw new IllegalArgumentException("status 0 (OK) is not an error");
+        }
+        return create(statusCode, message, httpStatus, null);
+    }
+
     static B2cException create(int code, String message, int http, FeeStatus feeStatus) {
         switch (Status.of(code)) {
             case INVALID_ARGUMENT:
@@ -56,18 +73,20 @@ public class B2cException extends RuntimeException {
             case BUFFER_TOO_SMALL:
             case INVALID_UTF8:
             case CONFIG:
-            case IO:
             case INSECURE_URL:
                 return new InvalidArgumentException(code, message, http);
+            case IO:
+                return new IoException(code, message, http);
             case KEY_INVALID:
             case KEY_UNSUPPORTED_CURVE:
             case KEY_UNSUPPORTED_TYPE:
             case KEY_ENCRYPTED:
                 return new KeyFormatException(code, message, http);
             case NETWORK:
-            case TIMEOUT:
             case TLS:
                 return new NetworkException(code, message, http);
+            case TIMEOUT:
+                return new TimeoutException(code, message, http);
             case THROTTLED:
                 return new ThrottledException(code, message, http);
             case HTTP_STATUS:
@@ -88,8 +107,10 @@ public class B2cException extends RuntimeException {
                 return new SignatureException(code, message, http);
             case REMOTE:
                 return new RemoteException(code, message, http);
-            default:
+            case PANIC:
                 return new InternalException(code, message, http);
+            default: // OK (never an error) and UNKNOWN: a code from a newer library
+                return new B2cException(code, message, http);
         }
     }
 

@@ -9,9 +9,6 @@ import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * Raw JNA mapping of every export in {@code include/b2c.h}. Prefer the typed wrappers
  * ({@link Client}, {@link Key}, {@link Jwt}, {@link Signature}); this interface is public for
@@ -22,12 +19,11 @@ import java.util.Map;
  * {@link SizeT}, handles are {@link Pointer}, {@code char **} outputs are
  * {@link PointerByReference}. Library-owned strings are read as {@link Pointer} and freed with
  * {@link #b2c_string_free}; never map them as {@code String} return values (JNA would copy and
- * leak them). {@code const char *} inputs are {@code String}, encoded as UTF-8 (see
- * {@link #load()}).
+ * leak them). {@code const char *} inputs are {@code String}, encoded as UTF-8.
  *
- * <p>Loading: the library named by the {@code B2C_LIBRARY} environment variable (a path), or
- * the system property {@code b2c.library}, or else {@code b2c} searched on
- * {@code jna.library.path}.
+ * <p>Loading: the {@code B2C_LIBRARY} path (or {@code -Db2c.library}), else the copy bundled
+ * in the jar (resource {@code linux-x86-64/libb2c.so}), else the system loader by SONAME
+ * ({@code libb2c.so.0.1}) and then {@code libb2c.so}; see {@link #load()}.
  *
  * <p>New protocols (CRM Open API, B2BINPAY, RetailCRM) add their exports in their own section
  * below and a wrapper class beside {@link Client}; errors go through {@link Ffi#check}.
@@ -56,15 +52,13 @@ public interface B2cLibrary extends Library {
         int invoke(Pointer userdata, int feeStatus, int attempt, long elapsedMs);
     }
 
-    /** Loads the library (see the class comment for the search order). */
+    /**
+     * The process-wide instance (loaded on first use, see the class comment). Throws
+     * {@link UnsatisfiedLinkError} naming every place tried when libb2c cannot be found, or
+     * naming {@code B2C_LIBRARY} and its value when that is set but not a loadable file.
+     */
     static B2cLibrary load() {
-        String name = System.getenv("B2C_LIBRARY");
-        if (name == null || name.isEmpty()) {
-            name = System.getProperty("b2c.library", "b2c");
-        }
-        Map<String, Object> options = new HashMap<>();
-        options.put(Library.OPTION_STRING_ENCODING, "UTF-8");
-        return Native.load(name, B2cLibrary.class, options);
+        return Ffi.lib();
     }
 
     // ---- common -----------------------------------------------------------------------

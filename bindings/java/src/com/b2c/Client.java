@@ -31,14 +31,14 @@ public final class Client extends NativeHandle {
     /** From a configuration JSON object. Throws {@link InvalidArgumentException} (CONFIG,
      * INSECURE_URL) or {@link KeyFormatException}. No network traffic happens here. */
     public Client(String configJson) {
-        super("Client", create(configJson), Ffi.LIB::b2c_client_free);
+        super("Client", create(configJson), Ffi.lib()::b2c_client_free);
     }
 
     private static Pointer create(String json) {
         Objects.requireNonNull(json, "configJson");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_client_new(json, out, err), err);
+        Ffi.check(Ffi.lib().b2c_client_new(json, out, err), err);
         return out.getValue();
     }
 
@@ -47,7 +47,7 @@ public final class Client extends NativeHandle {
     public void authenticate() {
         use(p -> {
             PointerByReference err = new PointerByReference();
-            Ffi.check(Ffi.LIB.b2c_authenticate(p, err), err);
+            Ffi.check(Ffi.lib().b2c_authenticate(p, err), err);
             return null;
         });
     }
@@ -57,7 +57,7 @@ public final class Client extends NativeHandle {
         return use(p -> {
             PointerByReference out = new PointerByReference();
             PointerByReference err = new PointerByReference();
-            Ffi.check(Ffi.LIB.b2c_client_mint_jwt(p, out, err), err);
+            Ffi.check(Ffi.lib().b2c_client_mint_jwt(p, out, err), err);
             return Ffi.take(out);
         });
     }
@@ -89,7 +89,7 @@ public final class Client extends NativeHandle {
         PointerByReference err = new PointerByReference();
         int rc;
         try {
-            rc = use(p -> Ffi.LIB.b2c_fee_process(p, accountLogin, requestId, waitMs, cb, null,
+            rc = use(p -> Ffi.lib().b2c_fee_process(p, accountLogin, requestId, waitMs, cb, null,
                 feeStatus, err));
         } finally {
             // JNA frees a callback's native stub when the Java object is collected: keep it

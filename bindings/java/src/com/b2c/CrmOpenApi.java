@@ -18,7 +18,7 @@ public final class CrmOpenApi {
         byte[] b = body == null ? new byte[0] : body;
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_crm_sign_request(apiKey, method, b, new B2cLibrary.SizeT(b.length), out, err), err);
+        Ffi.check(Ffi.lib().b2c_crm_sign_request(apiKey, method, b, new B2cLibrary.SizeT(b.length), out, err), err);
         return Ffi.take(out);
     }
 
@@ -28,7 +28,7 @@ public final class CrmOpenApi {
         Objects.requireNonNull(body, "body");
         Objects.requireNonNull(signature, "signature");
         PointerByReference err = new PointerByReference();
-        return Verdicts.verdict(Ffi.LIB.b2c_crm_verify_signature(apiKey, body, new B2cLibrary.SizeT(body.length),
+        return Verdicts.verdict(Ffi.lib().b2c_crm_verify_signature(apiKey, body, new B2cLibrary.SizeT(body.length),
             signature, err), err);
     }
 
@@ -38,7 +38,7 @@ public final class CrmOpenApi {
         Objects.requireNonNull(body, "body");
         Objects.requireNonNull(signature, "signature");
         PointerByReference err = new PointerByReference();
-        return Verdicts.verdict(Ffi.LIB.b2c_webhook_verify(secret, new B2cLibrary.SizeT(secret.length), body,
+        return Verdicts.verdict(Ffi.lib().b2c_webhook_verify(secret, new B2cLibrary.SizeT(secret.length), body,
             new B2cLibrary.SizeT(body.length), signature, err), err);
     }
 }

@@ -9,7 +9,10 @@ import java.nio.charset.StandardCharsets;
 final class Ffi {
     private Ffi() {}
 
-    static final B2cLibrary LIB = B2cLibrary.load();
+    /** The library, loaded on first use (see {@link NativeLoader} for the search order). */
+    static B2cLibrary lib() {
+        return NativeLoader.loaded().lib;
+    }
 
     /** Throws the typed exception for a failed status, freeing the error object. */
     static void check(int status, PointerByReference err) {
@@ -29,18 +32,18 @@ final class Ffi {
         int http = 0;
         if (e != null) {
             try {
-                message = utf8(LIB.b2c_error_message(e));
-                http = LIB.b2c_error_http_status(e);
-                status = LIB.b2c_error_status(e);
+                message = utf8(lib().b2c_error_message(e));
+                http = lib().b2c_error_http_status(e);
+                status = lib().b2c_error_status(e);
             } finally {
-                LIB.b2c_error_free(e);
+                lib().b2c_error_free(e);
                 err.setValue(null);
             }
         } else {
-            message = LIB.b2c_status_str(status);
+            message = lib().b2c_status_str(status);
         }
         if (message == null || message.isEmpty()) {
-            message = LIB.b2c_status_str(status);
+            message = lib().b2c_status_str(status);
         }
         return B2cException.create(status, message, http, feeStatus);
     }
@@ -49,7 +52,7 @@ final class Ffi {
     static void discard(PointerByReference err) {
         Pointer e = err.getValue();
         if (e != null) {
-            LIB.b2c_error_free(e);
+            lib().b2c_error_free(e);
             err.setValue(null);
         }
     }
@@ -63,7 +66,7 @@ final class Ffi {
         try {
             return utf8(p);
         } finally {
-            LIB.b2c_string_free(p);
+            lib().b2c_string_free(p);
             out.setValue(null);
         }
     }

@@ -1,6 +1,7 @@
 package com.b2c;
 
-/** A bug: a panic caught at the C boundary (PANIC), or a status this binding does not know. */
+/** A bug: a panic caught at the C boundary (PANIC). (A status this binding does not know
+ * raises {@link B2cException} itself.) */
 public class InternalException extends B2cException {
     private static final long serialVersionUID = 1L;
 

@@ -1,6 +1,6 @@
 package com.b2c;
 
-/** A bad argument or configuration: INVALID_ARGUMENT, NULL_POINTER, BUFFER_TOO_SMALL, INVALID_UTF8, CONFIG, IO (a local file), INSECURE_URL. */
+/** A bad argument or configuration: INVALID_ARGUMENT, NULL_POINTER, BUFFER_TOO_SMALL, INVALID_UTF8, CONFIG, INSECURE_URL. */
 public class InvalidArgumentException extends B2cException {
     private static final long serialVersionUID = 1L;
 

@@ -34,7 +34,7 @@ public final class Jwt {
         return key.use(p -> {
             PointerByReference out = new PointerByReference();
             PointerByReference err = new PointerByReference();
-            Ffi.check(Ffi.LIB.b2c_jwt_mint(p, adminId, deviceIp, keyId, issuer, (int) ttlS,
+            Ffi.check(Ffi.lib().b2c_jwt_mint(p, adminId, deviceIp, keyId, issuer, (int) ttlS,
                 kidHeader ? 1 : 0, out, err), err);
             return Ffi.take(out);
         });

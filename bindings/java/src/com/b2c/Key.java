@@ -13,14 +13,14 @@ import java.util.Objects;
  */
 public final class Key extends NativeHandle {
     private Key(Pointer p) {
-        super("Key", p, Ffi.LIB::b2c_key_free);
+        super("Key", p, Ffi.lib()::b2c_key_free);
     }
 
     /** A new random key pair. */
     public static Key generate() {
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_key_generate(out, err), err);
+        Ffi.check(Ffi.lib().b2c_key_generate(out, err), err);
         return new Key(out.getValue());
     }
 
@@ -30,17 +30,17 @@ public final class Key extends NativeHandle {
         byte[] bytes = pem.getBytes(StandardCharsets.UTF_8);
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_key_from_pem(bytes, new B2cLibrary.SizeT(bytes.length), out, err), err);
+        Ffi.check(Ffi.lib().b2c_key_from_pem(bytes, new B2cLibrary.SizeT(bytes.length), out, err), err);
         return new Key(out.getValue());
     }
 
     /** Loads a PEM private key file. Throws {@link KeyFormatException} or, if it can't be read,
-     * {@link InvalidArgumentException} with status IO. */
+     * {@link IoException} (status IO). */
     public static Key fromFile(String path) {
         Objects.requireNonNull(path, "path");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_key_from_file(path, out, err), err);
+        Ffi.check(Ffi.lib().b2c_key_from_file(path, out, err), err);
         return new Key(out.getValue());
     }
 
@@ -53,7 +53,7 @@ public final class Key extends NativeHandle {
         return use(p -> {
             PointerByReference out = new PointerByReference();
             PointerByReference err = new PointerByReference();
-            Ffi.check(Ffi.LIB.b2c_key_private_pem(p, out, err), err);
+            Ffi.check(Ffi.lib().b2c_key_private_pem(p, out, err), err);
             return Ffi.take(out);
         });
     }
@@ -63,7 +63,7 @@ public final class Key extends NativeHandle {
         return use(p -> {
             PointerByReference out = new PointerByReference();
             PointerByReference err = new PointerByReference();
-            Ffi.check(Ffi.LIB.b2c_key_public_pem(p, out, err), err);
+            Ffi.check(Ffi.lib().b2c_key_public_pem(p, out, err), err);
             return Ffi.take(out);
         });
     }

@@ -1,6 +1,7 @@
 package com.b2c;
 
-/** Connection refused/reset/dropped, DNS failure (NETWORK), a timeout or the deadline (TIMEOUT), TLS failure (TLS). */
+/** Connection refused/reset/dropped, DNS failure (NETWORK), TLS failure (TLS); and, as the
+ * subclass {@link TimeoutException}, a timeout or the deadline (TIMEOUT). */
 public class NetworkException extends B2cException {
     private static final long serialVersionUID = 1L;
 

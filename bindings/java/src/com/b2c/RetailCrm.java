@@ -15,7 +15,7 @@ public final class RetailCrm {
         Objects.requireNonNull(apiKey, "apiKey");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_retailcrm_token(secret, apiKey, out, err), err);
+        Ffi.check(Ffi.lib().b2c_retailcrm_token(secret, apiKey, out, err), err);
         return Ffi.take(out);
     }
 
@@ -24,7 +24,7 @@ public final class RetailCrm {
         Objects.requireNonNull(apiKey, "apiKey");
         Objects.requireNonNull(token, "token");
         PointerByReference err = new PointerByReference();
-        return Verdicts.verdict(Ffi.LIB.b2c_retailcrm_verify_token(secret, apiKey, token, err), err);
+        return Verdicts.verdict(Ffi.lib().b2c_retailcrm_verify_token(secret, apiKey, token, err), err);
     }
 
     /** {@code scopesJson}: a JSON array of strings. */
@@ -33,7 +33,7 @@ public final class RetailCrm {
         Objects.requireNonNull(registerUrl, "registerUrl");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_retailcrm_config_response(scopesJson, registerUrl, out, err), err);
+        Ffi.check(Ffi.lib().b2c_retailcrm_config_response(scopesJson, registerUrl, out, err), err);
         return Ffi.take(out);
     }
 
@@ -41,7 +41,7 @@ public final class RetailCrm {
         Objects.requireNonNull(accountUrl, "accountUrl");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_retailcrm_register_success(accountUrl, out, err), err);
+        Ffi.check(Ffi.lib().b2c_retailcrm_register_success(accountUrl, out, err), err);
         return Ffi.take(out);
     }
 
@@ -49,7 +49,7 @@ public final class RetailCrm {
         Objects.requireNonNull(message, "message");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_retailcrm_error_response(message, out, err), err);
+        Ffi.check(Ffi.lib().b2c_retailcrm_error_response(message, out, err), err);
         return Ffi.take(out);
     }
 
@@ -60,7 +60,7 @@ public final class RetailCrm {
         Objects.requireNonNull(apiKey, "apiKey");
         Objects.requireNonNull(moduleJson, "moduleJson");
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_retailcrm_edit_module(systemUrl, apiKey, moduleJson, httpConfigJson, err), err);
+        Ffi.check(Ffi.lib().b2c_retailcrm_edit_module(systemUrl, apiKey, moduleJson, httpConfigJson, err), err);
     }
 
     /** The whole register step; returns the JSON answer to send with HTTP 200. */
@@ -70,7 +70,7 @@ public final class RetailCrm {
         Objects.requireNonNull(moduleJson, "moduleJson");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
-        Ffi.check(Ffi.LIB.b2c_retailcrm_handle_register(secret, formBody, new B2cLibrary.SizeT(formBody.length),
+        Ffi.check(Ffi.lib().b2c_retailcrm_handle_register(secret, formBody, new B2cLibrary.SizeT(formBody.length),
             moduleJson, httpConfigJson, out, err), err);
         return Ffi.take(out);
     }

@@ -14,7 +14,7 @@ public final class Signature {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(payload, "payload");
         byte[] out = new byte[LENGTH + 1];
-        int rc = Ffi.LIB.b2c_sign_payload(key, new B2cLibrary.SizeT(key.length), payload,
+        int rc = Ffi.lib().b2c_sign_payload(key, new B2cLibrary.SizeT(key.length), payload,
             new B2cLibrary.SizeT(payload.length), out, new B2cLibrary.SizeT(out.length));
         // b2c_sign_payload has no error object: build the exception from the status alone.
         Ffi.check(rc, null);

@@ -1,6 +1,10 @@
 package com.b2c;
 
-/** {@code b2c_status}: the result codes of the C ABI. Values are stable. */
+/**
+ * {@code b2c_status}: the result codes of the C ABI (the same names and values as
+ * {@code include/b2c.h}, plus the {@link #UNKNOWN} marker). Values are stable. Text for any
+ * code: {@link B2c#statusString(int)}.
+ */
 public enum Status {
     OK(0),
     INVALID_ARGUMENT(1),
@@ -30,7 +34,10 @@ public enum Status {
     RESPONSE_SIGNATURE_INVALID(51),
     REMOTE(52),
     PANIC(99),
-    /** A value this binding does not know (a newer library); see {@link B2cException#statusCode()}. */
+    /**
+     * Not a {@code b2c_status}: what {@link #of} returns for a value this binding does not know
+     * (from a newer library); see {@link B2cException#statusCode()} for the raw value.
+     */
     UNKNOWN(-1);
 
     private final int code;
@@ -50,10 +57,5 @@ public enum Status {
             }
         }
         return UNKNOWN;
-    }
-
-    /** The library's description of a status code (any integer). */
-    public static String describe(int code) {
-        return Ffi.LIB.b2c_status_str(code);
     }
 }
