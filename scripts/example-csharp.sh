@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Builds the C# binding and examples/csharp/Fee.cs into build/csharp and runs it with mono
-# (reads the B2C_* environment variables; see examples/csharp/Fee.cs).
+# Builds the C# binding and examples/csharp/Fee.cs into $OUT (default build/csharp) with
+# bindings/csharp/Makefile and runs it with mono. Reads the B2C_* environment variables
+# (see examples/csharp/Fee.cs); scripts/run-examples.sh sets them and B2C_LIBRARY against
+# its sandbox. When B2C_LIBRARY is unset, $B2C_REL/libb2c.so (default target/release) is used
+# if it exists; otherwise the binding's own order applies (libb2c.so next to B2c.dll, then
+# the system loader).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p build/csharp
-mcs -nologo -target:library -out:build/csharp/B2c.dll bindings/csharp/src/*.cs
-mcs -nologo -out:build/csharp/Fee.exe -r:build/csharp/B2c.dll examples/csharp/Fee.cs
-LD_LIBRARY_PATH=$PWD/target/release${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec mono build/csharp/Fee.exe
+ROOT=$PWD
+OUT="${OUT:-$ROOT/build/csharp}"
+make -s -C bindings/csharp OUT="$OUT" example >&2
+if [ -z "${B2C_LIBRARY:-}" ] && [ -f "${B2C_REL:-$ROOT/target/release}/libb2c.so" ]; then
+    export B2C_LIBRARY="${B2C_REL:-$ROOT/target/release}/libb2c.so"
+fi
+exec mono "$OUT/Fee.exe"

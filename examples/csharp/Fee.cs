@@ -1,11 +1,12 @@
 // Charge the fees of one withdrawal with the b2c C# binding (bindings/csharp), on Mono.
 //
-// Build and run (from the crate root, after `cargo build --release` and
-// scripts/test-csharp.sh, which builds build/csharp/B2c.dll):
-//   mcs -out:build/csharp/Fee.exe -r:build/csharp/B2c.dll examples/csharp/Fee.cs
-//   LD_LIBRARY_PATH=target/release MONO_PATH=build/csharp \
+// Build and run (from the repository root; scripts/example-csharp.sh does both):
+//   make -C bindings/csharp example          # build/csharp/B2c.dll and build/csharp/Fee.exe
+//   B2C_LIBRARY=target/release/libb2c.so \
 //   B2C_BASE_URL=http://127.0.0.1:8080 B2C_ADMIN_ID=42 B2C_DEVICE_IP=127.0.0.1 \
 //   B2C_KEY_ID=kid1 B2C_PRIVATE_KEY=/path/key.pem  mono build/csharp/Fee.exe
+// (Without B2C_LIBRARY the binding loads libb2c.so next to B2c.dll, then libb2c.so.0.1 from
+// the system loader: see bindings/csharp/README.md.)
 //
 // Env: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (PEM path),
 // B2C_ACCOUNT (default 123456), B2C_REQUEST_ID (default example-1), B2C_WAIT_MS (default 60000),
@@ -44,6 +45,7 @@ static class Fee
             var account = Env("B2C_ACCOUNT", "123456");
             var requestId = Env("B2C_REQUEST_ID", "example-1");
             var wait = TimeSpan.FromMilliseconds(double.Parse(Env("B2C_WAIT_MS", "60000")));
+            Console.WriteLine("libb2c " + B2cLibrary.Version() + " from " + B2cLibrary.LibraryPath);
             using (var client = new Client(cfg))
             {
                 var r = client.FeeProcess(account, requestId, wait, p =>

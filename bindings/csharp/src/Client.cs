@@ -23,7 +23,7 @@ namespace B2c
             if (configJson == null) throw new ArgumentNullException("configJson");
             IntPtr err = IntPtr.Zero;
             B2cClientHandle h;
-            int rc = NativeMethods.b2c_client_new(Utf8.Z(configJson), out h, ref err);
+            int rc = NativeMethods.Lib.b2c_client_new(Utf8.Z(configJson), out h, ref err);
             if (rc != 0)
             {
                 if (h != null) h.Dispose();
@@ -42,14 +42,14 @@ namespace B2c
         public void Authenticate()
         {
             IntPtr err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_authenticate(Live(), ref err), ref err);
+            Errors.Check(NativeMethods.Lib.b2c_authenticate(Live(), ref err), ref err);
         }
 
         /// <summary>Mints an external JWT with the client's key and claims.</summary>
         public string MintJwt()
         {
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_client_mint_jwt(Live(), ref s, ref err), ref err);
+            Errors.Check(NativeMethods.Lib.b2c_client_mint_jwt(Live(), ref s, ref err), ref err);
             return Utf8.Take(ref s);
         }
 
@@ -90,7 +90,7 @@ namespace B2c
             }
             int feeStatus = 0;
             IntPtr err = IntPtr.Zero;
-            int rc = NativeMethods.b2c_fee_process(Live(), Utf8.Z(accountLogin), Utf8.Z(requestId), waitMs, cb,
+            int rc = NativeMethods.Lib.b2c_fee_process(Live(), Utf8.Z(accountLogin), Utf8.Z(requestId), waitMs, cb,
                 IntPtr.Zero, ref feeStatus, ref err);
             // The marshalled function pointer lives only as long as the delegate: keep it alive
             // until the native call has returned.

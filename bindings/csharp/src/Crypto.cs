@@ -17,7 +17,7 @@ namespace B2c
             double secs = ttl.HasValue ? Math.Floor(ttl.Value.TotalSeconds) : 0;
             if (secs < 0 || secs > uint.MaxValue) throw new ArgumentOutOfRangeException("ttl");
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            int rc = NativeMethods.b2c_jwt_mint(key.Live(), adminId, Utf8.Z(deviceIp), Utf8.Z(keyId),
+            int rc = NativeMethods.Lib.b2c_jwt_mint(key.Live(), adminId, Utf8.Z(deviceIp), Utf8.Z(keyId),
                 Utf8.Z(issuer), (uint)secs, kidHeader ? 1 : 0, ref s, ref err);
             Errors.Check(rc, ref err);
             return Utf8.Take(ref s);
@@ -34,7 +34,7 @@ namespace B2c
             if (key == null) throw new ArgumentNullException("key");
             if (payload == null) throw new ArgumentNullException("payload");
             byte[] output = new byte[Length + 1];
-            int rc = NativeMethods.b2c_sign_payload(key, (UIntPtr)key.Length, payload, (UIntPtr)payload.Length,
+            int rc = NativeMethods.Lib.b2c_sign_payload(key, (UIntPtr)key.Length, payload, (UIntPtr)payload.Length,
                 output, (UIntPtr)output.Length);
             // b2c_sign_payload has no error object; the status alone makes the exception.
             IntPtr none = IntPtr.Zero;

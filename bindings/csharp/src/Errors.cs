@@ -39,12 +39,15 @@ namespace B2c
     /// Base of every error the library reports: <see cref="Status"/> (the b2c_status; a value
     /// outside the enum for codes this binding does not know), <see cref="HttpStatus"/>
     /// (0 when none) and the library's message.
-    /// Subclasses: InvalidArgumentException (InvalidArgument, NullPointer, BufferTooSmall,
-    /// InvalidUtf8, Config, Io, InsecureUrl), KeyFormatException (Key*), NetworkException
-    /// (Network, Timeout, Tls), ThrottledException, ProtocolException (HttpStatus, Protocol,
-    /// ResponseTooLarge), AuthException (AuthRejected, Unauthorized), FeeException,
-    /// StillPendingException, CancelledException, SignatureException (SignatureInvalid,
-    /// ResponseSignatureInvalid), RemoteException, InternalException (Panic, unknown codes).
+    /// Each status maps to exactly one subclass, its "Exception family" in include/b2c.h:
+    /// InvalidArgumentException (InvalidArgument, NullPointer, BufferTooSmall, InvalidUtf8,
+    /// Config, InsecureUrl), IoException (Io), KeyFormatException (Key*), NetworkException
+    /// (Network, Tls), TimeoutException : NetworkException (Timeout), ThrottledException,
+    /// ProtocolException (HttpStatus, Protocol, ResponseTooLarge), AuthException (AuthRejected,
+    /// Unauthorized), FeeException, StillPendingException, CancelledException,
+    /// SignatureException (SignatureInvalid, ResponseSignatureInvalid), RemoteException,
+    /// InternalException (Panic). A status this binding does not know (from a newer library)
+    /// is a plain B2cException.
     /// </summary>
     public class B2cException : Exception
     {
@@ -65,35 +68,52 @@ namespace B2c
         }
     }
 
+    /// <summary>Family InvalidArgument: a bad argument or configuration.</summary>
     public class InvalidArgumentException : B2cException
     { public InvalidArgumentException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Io: a local file could not be read or written.</summary>
+    public class IoException : B2cException
+    { public IoException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family KeyFormat: a key that is not a usable P-256 private key.</summary>
     public class KeyFormatException : B2cException
     { public KeyFormatException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Network: connection, DNS or TLS failure.</summary>
     public class NetworkException : B2cException
     { public NetworkException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Timeout (a NetworkException): a timeout or the overall deadline ran out.
+    /// Not System.TimeoutException: write B2c.TimeoutException where both are imported.</summary>
+    public class TimeoutException : NetworkException
+    { public TimeoutException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Throttled: HTTP 429 with no time left to retry.</summary>
     public class ThrottledException : B2cException
     { public ThrottledException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Protocol: an unexpected HTTP status or a response we could not use.</summary>
     public class ProtocolException : B2cException
     { public ProtocolException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Auth: the vendor rejected the credentials.</summary>
     public class AuthException : B2cException
     { public AuthException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Cancelled: the progress callback asked to stop.</summary>
     public class CancelledException : B2cException
     { public CancelledException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Signature: an HMAC or vendor response signature did not verify.</summary>
     public class SignatureException : B2cException
     { public SignatureException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Remote: the remote system reported a failure in its own words.</summary>
     public class RemoteException : B2cException
     { public RemoteException(int s, string m, int h) : base(s, m, h) { } }
+    /// <summary>Family Internal: a bug in the library (a caught panic).</summary>
     public class InternalException : B2cException
     { public InternalException(int s, string m, int h) : base(s, m, h) { } }
 
-    /// <summary>B2COPY answered ERROR; the message carries the server's details.</summary>
+    /// <summary>Family Fee: B2COPY answered ERROR; the message carries the server's details.</summary>
     public class FeeException : B2cException
     {
         public FeeException(int s, string m, int h, FeeStatus? fee) : base(s, m, h) { FeeStatus = fee; }
         public FeeStatus? FeeStatus { get; private set; }
     }
 
-    /// <summary>The request was still PENDING when the wait ran out.</summary>
+    /// <summary>Family StillPending: the request was still PENDING when the wait ran out.</summary>
     public class StillPendingException : B2cException
     {
         public StillPendingException(int s, string m, int h, FeeStatus? fee) : base(s, m, h) { FeeStatus = fee; }
@@ -117,13 +137,13 @@ namespace B2c
             {
                 try
                 {
-                    status = NativeMethods.b2c_error_status(err);
-                    message = Utf8.Read(NativeMethods.b2c_error_message(err));
-                    http = NativeMethods.b2c_error_http_status(err);
+                    status = NativeMethods.Lib.b2c_error_status(err);
+                    message = Utf8.Read(NativeMethods.Lib.b2c_error_message(err));
+                    http = NativeMethods.Lib.b2c_error_http_status(err);
                 }
                 finally
                 {
-                    NativeMethods.b2c_error_free(err);
+                    NativeMethods.Lib.b2c_error_free(err);
                     err = IntPtr.Zero;
                 }
             }
@@ -133,7 +153,7 @@ namespace B2c
 
         internal static void Discard(ref IntPtr err)
         {
-            if (err != IntPtr.Zero) { NativeMethods.b2c_error_free(err); err = IntPtr.Zero; }
+            if (err != IntPtr.Zero) { NativeMethods.Lib.b2c_error_free(err); err = IntPtr.Zero; }
         }
 
         internal static B2cException Create(int code, string m, int h, FeeStatus? fee)
@@ -145,18 +165,20 @@ namespace B2c
                 case Status.BufferTooSmall:
                 case Status.InvalidUtf8:
                 case Status.Config:
-                case Status.Io:
                 case Status.InsecureUrl:
                     return new InvalidArgumentException(code, m, h);
+                case Status.Io:
+                    return new IoException(code, m, h);
                 case Status.KeyInvalid:
                 case Status.KeyUnsupportedCurve:
                 case Status.KeyUnsupportedType:
                 case Status.KeyEncrypted:
                     return new KeyFormatException(code, m, h);
                 case Status.Network:
-                case Status.Timeout:
                 case Status.Tls:
                     return new NetworkException(code, m, h);
+                case Status.Timeout:
+                    return new TimeoutException(code, m, h);
                 case Status.Throttled:
                     return new ThrottledException(code, m, h);
                 case Status.HttpStatus:
@@ -177,19 +199,12 @@ namespace B2c
                     return new SignatureException(code, m, h);
                 case Status.Remote:
                     return new RemoteException(code, m, h);
-                default:
+                case Status.Panic:
                     return new InternalException(code, m, h);
+                default:
+                    // Ok (never thrown) and codes from a newer library: the base class.
+                    return new B2cException(code, m, h);
             }
         }
-    }
-
-    /// <summary>Library-wide information.</summary>
-    public static class B2cLibrary
-    {
-        /// <summary>The native library version, e.g. "0.1.0".</summary>
-        public static string Version { get { return Utf8.Read(NativeMethods.b2c_version()); } }
-
-        /// <summary>The library's description of any status code (static string, not freed).</summary>
-        public static string StatusString(int status) { return Utf8.Read(NativeMethods.b2c_status_str(status)); }
     }
 }

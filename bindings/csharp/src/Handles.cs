@@ -8,13 +8,17 @@ namespace B2c
     /// that call returns.</summary>
     public sealed class B2cClientHandle : SafeHandle
     {
+        /// <summary>How many client handles were freed (the tests watch the deferred free).</summary>
+        internal static int Released;
+
         public B2cClientHandle() : base(IntPtr.Zero, true) { }
 
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
 
         protected override bool ReleaseHandle()
         {
-            NativeMethods.b2c_client_free(handle);
+            NativeMethods.Lib.b2c_client_free(handle);
+            System.Threading.Interlocked.Increment(ref Released);
             return true;
         }
     }
@@ -28,7 +32,7 @@ namespace B2c
 
         protected override bool ReleaseHandle()
         {
-            NativeMethods.b2c_key_free(handle);
+            NativeMethods.Lib.b2c_key_free(handle);
             return true;
         }
     }
@@ -42,7 +46,7 @@ namespace B2c
 
         protected override bool ReleaseHandle()
         {
-            NativeMethods.b2c_b2binpay_free(handle);
+            NativeMethods.Lib.b2c_b2binpay_free(handle);
             return true;
         }
     }

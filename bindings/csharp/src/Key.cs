@@ -26,7 +26,7 @@ namespace B2c
         {
             IntPtr err = IntPtr.Zero;
             B2cKeyHandle h;
-            int rc = NativeMethods.b2c_key_generate(out h, ref err);
+            int rc = NativeMethods.Lib.b2c_key_generate(out h, ref err);
             return Wrap(rc, h, ref err);
         }
 
@@ -37,18 +37,18 @@ namespace B2c
             byte[] b = Encoding.UTF8.GetBytes(pem);
             IntPtr err = IntPtr.Zero;
             B2cKeyHandle h;
-            int rc = NativeMethods.b2c_key_from_pem(b, (UIntPtr)b.Length, out h, ref err);
+            int rc = NativeMethods.Lib.b2c_key_from_pem(b, (UIntPtr)b.Length, out h, ref err);
             return Wrap(rc, h, ref err);
         }
 
-        /// <summary>Loads a PEM file. Throws KeyFormatException, or InvalidArgumentException
+        /// <summary>Loads a PEM file. Throws KeyFormatException, or IoException
         /// (Status.Io) when it can't be read.</summary>
         public static Key FromFile(string path)
         {
             if (path == null) throw new ArgumentNullException("path");
             IntPtr err = IntPtr.Zero;
             B2cKeyHandle h;
-            int rc = NativeMethods.b2c_key_from_file(Utf8.Z(path), out h, ref err);
+            int rc = NativeMethods.Lib.b2c_key_from_file(Utf8.Z(path), out h, ref err);
             return Wrap(rc, h, ref err);
         }
 
@@ -56,7 +56,7 @@ namespace B2c
         public string PrivatePem()
         {
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_key_private_pem(Live(), ref s, ref err), ref err);
+            Errors.Check(NativeMethods.Lib.b2c_key_private_pem(Live(), ref s, ref err), ref err);
             return Utf8.Take(ref s);
         }
 
@@ -64,7 +64,7 @@ namespace B2c
         public string PublicPem()
         {
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_key_public_pem(Live(), ref s, ref err), ref err);
+            Errors.Check(NativeMethods.Lib.b2c_key_public_pem(Live(), ref s, ref err), ref err);
             return Utf8.Take(ref s);
         }
 

@@ -1,158 +1,247 @@
 using System;
+using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Threading;
 
 namespace B2c
 {
     /// <summary>
-    /// P/Invoke declarations for every export of include/b2c.h.
+    /// Every export of include/b2c.h, as a delegate bound with dlsym to the libb2c that
+    /// <see cref="LibraryLoader"/> opened (B2C_LIBRARY, then libb2c.so next to B2c.dll, then the
+    /// system loader). Call sites read <c>NativeMethods.Lib.b2c_xxx(...)</c>; the first use of
+    /// <see cref="Lib"/> loads and binds the library (thread-safe, once per process) and throws
+    /// DllNotFoundException / EntryPointNotFoundException with the places tried if it can't.
+    /// <para>Why not [DllImport("b2c")]: Mono resolves a DllImport when the method that calls it
+    /// is JIT-compiled, before any static constructor of the declaring class runs, so a
+    /// "preload in a static initializer" cannot reliably choose the file, and a libb2c.so.0.1
+    /// on the system search path would win over B2C_LIBRARY. Binding through dlsym uses exactly
+    /// the handle we opened, whatever the file's name or SONAME, and needs no dllmap.</para>
     /// <para>Type mapping: b2c_status / int32_t are int, uint32_t uint, uint64_t ulong, size_t
     /// UIntPtr. Library-owned strings (char** outputs, b2c_error_message, b2c_status_str,
     /// b2c_version) are IntPtr: a <c>string</c> return would make the marshaller free the
     /// pointer with the CLR allocator. Input strings are passed as NUL-terminated UTF-8 byte
     /// arrays (see <see cref="Utf8.Z"/>), because CharSet.Ansi means the ANSI code page on
-    /// .NET Framework/Windows and LPUTF8Str is missing from older Mono profiles.</para>
-    /// <para>Library name: "b2c". Mono probes libb2c.so (LD_LIBRARY_PATH, or a dllmap in
-    /// B2c.dll.config); .NET Core probes libb2c.so / b2c.dll next to the app.</para>
-    /// <para>New protocols (CRM Open API, B2BINPAY, RetailCRM) add their exports in their own
-    /// region here and a wrapper class beside Client; errors go through Errors.Check.</para>
+    /// .NET Framework/Windows and LPUTF8Str is missing from older Mono profiles. Delegates get
+    /// the same marshalling as P/Invoke, SafeHandle reference counting included.</para>
+    /// <para>New protocols (CRM Open API, B2BINPAY, RetailCRM) add a delegate type and a field
+    /// named exactly like the C function in their own region here (every field is bound by
+    /// name; a missing export fails the load) and a wrapper class beside Client; errors go
+    /// through Errors.Check.</para>
     /// </summary>
-    internal static class NativeMethods
+    internal sealed class NativeMethods
     {
-        internal const string Lib = "b2c";
+        static NativeMethods lib;
+        static readonly object Gate = new object();
+
+        /// <summary>The bound library; loads it on first use.</summary>
+        internal static NativeMethods Lib
+        {
+            get { return Volatile.Read(ref lib) ?? Load(); }
+        }
+
+        /// <summary>The file the library was loaded from (as the dynamic loader names it).</summary>
+        internal readonly string Path;
+
+        static NativeMethods Load()
+        {
+            lock (Gate)
+            {
+                if (lib == null)
+                {
+                    var loaded = LibraryLoader.Load();
+                    Volatile.Write(ref lib, new NativeMethods(loaded));
+                }
+                return lib;
+            }
+        }
+
+        NativeMethods(LibraryLoader.Loaded loaded)
+        {
+            Path = loaded.Path;
+            foreach (FieldInfo f in typeof(NativeMethods).GetFields(BindingFlags.Instance | BindingFlags.NonPublic))
+            {
+                if (!typeof(Delegate).IsAssignableFrom(f.FieldType)) continue;
+                IntPtr p = LibraryLoader.Symbol(loaded, f.Name);
+                f.SetValue(this, Marshal.GetDelegateForFunctionPointer(p, f.FieldType));
+            }
+        }
 
         /// <summary>b2c_progress_cb. Called on the calling thread; return 0 to go on.</summary>
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int ProgressCallback(IntPtr userdata, int feeStatus, uint attempt, ulong elapsedMs);
 
+        // The fields below are assigned by reflection in the constructor (CS0649 does not see it).
+#pragma warning disable 649
         // ---- common -----------------------------------------------------------------------
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr b2c_version();
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate IntPtr b2c_version_fn();
+        internal b2c_version_fn b2c_version;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr b2c_status_str(int status);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate IntPtr b2c_status_str_fn(int status);
+        internal b2c_status_str_fn b2c_status_str;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_error_status(IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_error_status_fn(IntPtr err);
+        internal b2c_error_status_fn b2c_error_status;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr b2c_error_message(IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate IntPtr b2c_error_message_fn(IntPtr err);
+        internal b2c_error_message_fn b2c_error_message;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_error_http_status(IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_error_http_status_fn(IntPtr err);
+        internal b2c_error_http_status_fn b2c_error_http_status;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern void b2c_error_free(IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void b2c_error_free_fn(IntPtr err);
+        internal b2c_error_free_fn b2c_error_free;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern void b2c_string_free(IntPtr s);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void b2c_string_free_fn(IntPtr s);
+        internal b2c_string_free_fn b2c_string_free;
 
         // ---- keys, JWT, payload signatures --------------------------------------------------
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_key_generate(out B2cKeyHandle key, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_key_generate_fn(out B2cKeyHandle key, ref IntPtr err);
+        internal b2c_key_generate_fn b2c_key_generate;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_key_from_pem(byte[] pem, UIntPtr pemLen, out B2cKeyHandle key, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_key_from_pem_fn(byte[] pem, UIntPtr pemLen, out B2cKeyHandle key, ref IntPtr err);
+        internal b2c_key_from_pem_fn b2c_key_from_pem;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_key_from_file(byte[] path, out B2cKeyHandle key, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_key_from_file_fn(byte[] path, out B2cKeyHandle key, ref IntPtr err);
+        internal b2c_key_from_file_fn b2c_key_from_file;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_key_private_pem(B2cKeyHandle key, ref IntPtr outPem, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_key_private_pem_fn(B2cKeyHandle key, ref IntPtr outPem, ref IntPtr err);
+        internal b2c_key_private_pem_fn b2c_key_private_pem;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_key_public_pem(B2cKeyHandle key, ref IntPtr outPem, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_key_public_pem_fn(B2cKeyHandle key, ref IntPtr outPem, ref IntPtr err);
+        internal b2c_key_public_pem_fn b2c_key_public_pem;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern void b2c_key_free(IntPtr key);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void b2c_key_free_fn(IntPtr key);
+        internal b2c_key_free_fn b2c_key_free;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_jwt_mint(B2cKeyHandle key, ulong adminId, byte[] deviceIp, byte[] keyId,
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_jwt_mint_fn(B2cKeyHandle key, ulong adminId, byte[] deviceIp, byte[] keyId,
             byte[] issuer, uint ttlS, int kidHeader, ref IntPtr outJwt, ref IntPtr err);
+        internal b2c_jwt_mint_fn b2c_jwt_mint;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_sign_payload(byte[] key, UIntPtr keyLen, byte[] payload, UIntPtr payloadLen,
-            byte[] output, UIntPtr outLen);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_sign_payload_fn(byte[] key, UIntPtr keyLen, byte[] payload,
+            UIntPtr payloadLen, byte[] output, UIntPtr outLen);
+        internal b2c_sign_payload_fn b2c_sign_payload;
 
         // ---- B2COPY client ------------------------------------------------------------------
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_client_new(byte[] configJson, out B2cClientHandle client, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_client_new_fn(byte[] configJson, out B2cClientHandle client, ref IntPtr err);
+        internal b2c_client_new_fn b2c_client_new;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern void b2c_client_free(IntPtr client);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void b2c_client_free_fn(IntPtr client);
+        internal b2c_client_free_fn b2c_client_free;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_authenticate(B2cClientHandle client, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_authenticate_fn(B2cClientHandle client, ref IntPtr err);
+        internal b2c_authenticate_fn b2c_authenticate;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_client_mint_jwt(B2cClientHandle client, ref IntPtr outJwt, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_client_mint_jwt_fn(B2cClientHandle client, ref IntPtr outJwt, ref IntPtr err);
+        internal b2c_client_mint_jwt_fn b2c_client_mint_jwt;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_fee_process(B2cClientHandle client, byte[] accountLogin, byte[] requestId,
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_fee_process_fn(B2cClientHandle client, byte[] accountLogin, byte[] requestId,
             uint waitMs, ProgressCallback onProgress, IntPtr userdata, ref int outFeeStatus, ref IntPtr err);
+        internal b2c_fee_process_fn b2c_fee_process;
 
         // ---- CRM Open API -------------------------------------------------------------------
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_crm_sign_request(byte[] apiKey, byte[] method, byte[] body, UIntPtr bodyLen,
-            ref IntPtr outSignature, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_crm_sign_request_fn(byte[] apiKey, byte[] method, byte[] body,
+            UIntPtr bodyLen, ref IntPtr outSignature, ref IntPtr err);
+        internal b2c_crm_sign_request_fn b2c_crm_sign_request;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_crm_verify_signature(byte[] apiKey, byte[] body, UIntPtr bodyLen,
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_crm_verify_signature_fn(byte[] apiKey, byte[] body, UIntPtr bodyLen,
             byte[] signature, ref IntPtr err);
+        internal b2c_crm_verify_signature_fn b2c_crm_verify_signature;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_webhook_verify(byte[] secret, UIntPtr secretLen, byte[] body, UIntPtr bodyLen,
-            byte[] signature, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_webhook_verify_fn(byte[] secret, UIntPtr secretLen, byte[] body,
+            UIntPtr bodyLen, byte[] signature, ref IntPtr err);
+        internal b2c_webhook_verify_fn b2c_webhook_verify;
 
         // ---- B2BINPAY -----------------------------------------------------------------------
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_b2binpay_new(byte[] configJson, out B2cB2binpayHandle handle, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_new_fn(byte[] configJson, out B2cB2binpayHandle handle, ref IntPtr err);
+        internal b2c_b2binpay_new_fn b2c_b2binpay_new;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern void b2c_b2binpay_free(IntPtr handle);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void b2c_b2binpay_free_fn(IntPtr handle);
+        internal b2c_b2binpay_free_fn b2c_b2binpay_free;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_b2binpay_login(B2cB2binpayHandle handle, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_login_fn(B2cB2binpayHandle handle, ref IntPtr err);
+        internal b2c_b2binpay_login_fn b2c_b2binpay_login;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_b2binpay_refresh(B2cB2binpayHandle handle, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_refresh_fn(B2cB2binpayHandle handle, ref IntPtr err);
+        internal b2c_b2binpay_refresh_fn b2c_b2binpay_refresh;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_b2binpay_access_token(B2cB2binpayHandle handle, ref IntPtr outToken,
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_access_token_fn(B2cB2binpayHandle handle, ref IntPtr outToken,
             ref int outSuspicious, ref IntPtr err);
+        internal b2c_b2binpay_access_token_fn b2c_b2binpay_access_token;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_b2binpay_counters(B2cB2binpayHandle handle, ref ulong outLogins,
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_counters_fn(B2cB2binpayHandle handle, ref ulong outLogins,
             ref ulong outRefreshes, ref ulong outSuspicious);
+        internal b2c_b2binpay_counters_fn b2c_b2binpay_counters;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_b2binpay_verify_callback(byte[] login, byte[] password, byte[] status,
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_verify_callback_fn(byte[] login, byte[] password, byte[] status,
             byte[] amount, byte[] trackingId, byte[] metaTime, byte[] sign, ref IntPtr err);
+        internal b2c_b2binpay_verify_callback_fn b2c_b2binpay_verify_callback;
 
         // ---- RetailCRM ----------------------------------------------------------------------
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_retailcrm_token(byte[] secret, byte[] apiKey, ref IntPtr outToken, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_retailcrm_token_fn(byte[] secret, byte[] apiKey, ref IntPtr outToken,
+            ref IntPtr err);
+        internal b2c_retailcrm_token_fn b2c_retailcrm_token;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_retailcrm_verify_token(byte[] secret, byte[] apiKey, byte[] token, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_retailcrm_verify_token_fn(byte[] secret, byte[] apiKey, byte[] token,
+            ref IntPtr err);
+        internal b2c_retailcrm_verify_token_fn b2c_retailcrm_verify_token;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_retailcrm_config_response(byte[] scopesJson, byte[] registerUrl,
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_retailcrm_config_response_fn(byte[] scopesJson, byte[] registerUrl,
             ref IntPtr outJson, ref IntPtr err);
+        internal b2c_retailcrm_config_response_fn b2c_retailcrm_config_response;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_retailcrm_register_success(byte[] accountUrl, ref IntPtr outJson, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_retailcrm_register_success_fn(byte[] accountUrl, ref IntPtr outJson,
+            ref IntPtr err);
+        internal b2c_retailcrm_register_success_fn b2c_retailcrm_register_success;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_retailcrm_error_response(byte[] message, ref IntPtr outJson, ref IntPtr err);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_retailcrm_error_response_fn(byte[] message, ref IntPtr outJson, ref IntPtr err);
+        internal b2c_retailcrm_error_response_fn b2c_retailcrm_error_response;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_retailcrm_edit_module(byte[] systemUrl, byte[] apiKey, byte[] moduleJson,
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_retailcrm_edit_module_fn(byte[] systemUrl, byte[] apiKey, byte[] moduleJson,
             byte[] httpConfigJson, ref IntPtr err);
+        internal b2c_retailcrm_edit_module_fn b2c_retailcrm_edit_module;
 
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int b2c_retailcrm_handle_register(byte[] secret, byte[] formBody, UIntPtr formLen,
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_retailcrm_handle_register_fn(byte[] secret, byte[] formBody, UIntPtr formLen,
             byte[] moduleJson, byte[] httpConfigJson, ref IntPtr outAnswerJson, ref IntPtr err);
+        internal b2c_retailcrm_handle_register_fn b2c_retailcrm_handle_register;
+#pragma warning restore 649
     }
 
     /// <summary>UTF-8 helpers that work on every Mono/.NET profile.</summary>
@@ -185,7 +274,7 @@ namespace B2c
         {
             if (p == IntPtr.Zero) throw new InternalException(99, "library returned a NULL string", 0);
             try { return Read(p); }
-            finally { NativeMethods.b2c_string_free(p); p = IntPtr.Zero; }
+            finally { NativeMethods.Lib.b2c_string_free(p); p = IntPtr.Zero; }
         }
     }
 }

@@ -27,7 +27,7 @@ namespace B2c
             Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(method, "method");
             body = body ?? new byte[0];
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_crm_sign_request(Utf8.Z(apiKey), Utf8.Z(method), body, (UIntPtr)body.Length,
+            Errors.Check(NativeMethods.Lib.b2c_crm_sign_request(Utf8.Z(apiKey), Utf8.Z(method), body, (UIntPtr)body.Length,
                 ref s, ref err), ref err);
             return Utf8.Take(ref s);
         }
@@ -36,7 +36,7 @@ namespace B2c
         {
             Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(body, "body"); Verdicts.NotNull(signature, "signature");
             IntPtr err = IntPtr.Zero;
-            return Verdicts.Of(NativeMethods.b2c_crm_verify_signature(Utf8.Z(apiKey), body, (UIntPtr)body.Length,
+            return Verdicts.Of(NativeMethods.Lib.b2c_crm_verify_signature(Utf8.Z(apiKey), body, (UIntPtr)body.Length,
                 Utf8.Z(signature), ref err), ref err);
         }
 
@@ -44,8 +44,41 @@ namespace B2c
         {
             Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(body, "body"); Verdicts.NotNull(signature, "signature");
             IntPtr err = IntPtr.Zero;
-            return Verdicts.Of(NativeMethods.b2c_webhook_verify(secret, (UIntPtr)secret.Length, body, (UIntPtr)body.Length,
+            return Verdicts.Of(NativeMethods.Lib.b2c_webhook_verify(secret, (UIntPtr)secret.Length, body, (UIntPtr)body.Length,
                 Utf8.Z(signature), ref err), ref err);
+        }
+    }
+
+    /// <summary>The result of <see cref="B2binpay.AccessToken"/>.</summary>
+    public sealed class AccessToken
+    {
+        public AccessToken(string token, bool suspicious) { Token = token; Suspicious = suspicious; }
+
+        /// <summary>The bearer token.</summary>
+        public string Token { get; private set; }
+        /// <summary>An unexpired refresh token was rejected on the way: treat as a security event.</summary>
+        public bool Suspicious { get; private set; }
+
+        /// <summary>Does not show the token.</summary>
+        public override string ToString() { return "AccessToken{suspicious=" + Suspicious + "}"; }
+    }
+
+    /// <summary>The result of <see cref="B2binpay.Counters"/>.</summary>
+    public sealed class B2binpayCounters
+    {
+        public B2binpayCounters(ulong logins, ulong refreshes, ulong suspicious)
+        {
+            Logins = logins; Refreshes = refreshes; Suspicious = suspicious;
+        }
+
+        public ulong Logins { get; private set; }
+        public ulong Refreshes { get; private set; }
+        /// <summary>Refresh tokens rejected before they expired.</summary>
+        public ulong Suspicious { get; private set; }
+
+        public override string ToString()
+        {
+            return "B2binpayCounters{logins=" + Logins + ", refreshes=" + Refreshes + ", suspicious=" + Suspicious + "}";
         }
     }
 
@@ -62,7 +95,7 @@ namespace B2c
             Verdicts.NotNull(configJson, "configJson");
             IntPtr err = IntPtr.Zero;
             B2cB2binpayHandle h;
-            int rc = NativeMethods.b2c_b2binpay_new(Utf8.Z(configJson), out h, ref err);
+            int rc = NativeMethods.Lib.b2c_b2binpay_new(Utf8.Z(configJson), out h, ref err);
             if (rc != 0) { if (h != null) h.Dispose(); Errors.Check(rc, ref err); }
             handle = h;
         }
@@ -73,27 +106,28 @@ namespace B2c
             return handle;
         }
 
-        public void Login() { IntPtr err = IntPtr.Zero; Errors.Check(NativeMethods.b2c_b2binpay_login(Live(), ref err), ref err); }
+        public void Login() { IntPtr err = IntPtr.Zero; Errors.Check(NativeMethods.Lib.b2c_b2binpay_login(Live(), ref err), ref err); }
 
-        public void Refresh() { IntPtr err = IntPtr.Zero; Errors.Check(NativeMethods.b2c_b2binpay_refresh(Live(), ref err), ref err); }
+        public void Refresh() { IntPtr err = IntPtr.Zero; Errors.Check(NativeMethods.Lib.b2c_b2binpay_refresh(Live(), ref err), ref err); }
 
-        /// <summary>A valid access token; suspicious = an unexpired refresh token was rejected on the
-        /// way (treat as a security event).</summary>
-        public string AccessToken(out bool suspicious)
+        /// <summary>A valid access token (logging in or refreshing when needed). Suspicious is
+        /// true when an unexpired refresh token was rejected on the way (treat as a security
+        /// event).</summary>
+        public AccessToken AccessToken()
         {
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
             int susp = 0;
-            Errors.Check(NativeMethods.b2c_b2binpay_access_token(Live(), ref s, ref susp, ref err), ref err);
-            suspicious = susp != 0;
-            return Utf8.Take(ref s);
+            Errors.Check(NativeMethods.Lib.b2c_b2binpay_access_token(Live(), ref s, ref susp, ref err), ref err);
+            return new AccessToken(Utf8.Take(ref s), susp != 0);
         }
 
-        public void Counters(out ulong logins, out ulong refreshes, out ulong suspicious)
+        /// <summary>How many logins, refreshes and suspicious refresh rejections this handle saw.</summary>
+        public B2binpayCounters Counters()
         {
             ulong a = 0, b = 0, c = 0;
             IntPtr none = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_b2binpay_counters(Live(), ref a, ref b, ref c), ref none);
-            logins = a; refreshes = b; suspicious = c;
+            Errors.Check(NativeMethods.Lib.b2c_b2binpay_counters(Live(), ref a, ref b, ref c), ref none);
+            return new B2binpayCounters(a, b, c);
         }
 
         public static bool VerifyCallback(string login, string password, string status, string amount,
@@ -103,7 +137,7 @@ namespace B2c
             Verdicts.NotNull(amount, "amount"); Verdicts.NotNull(trackingId, "trackingId");
             Verdicts.NotNull(metaTime, "metaTime"); Verdicts.NotNull(sign, "sign");
             IntPtr err = IntPtr.Zero;
-            return Verdicts.Of(NativeMethods.b2c_b2binpay_verify_callback(Utf8.Z(login), Utf8.Z(password), Utf8.Z(status),
+            return Verdicts.Of(NativeMethods.Lib.b2c_b2binpay_verify_callback(Utf8.Z(login), Utf8.Z(password), Utf8.Z(status),
                 Utf8.Z(amount), Utf8.Z(trackingId), Utf8.Z(metaTime), Utf8.Z(sign), ref err), ref err);
         }
 
@@ -117,7 +151,7 @@ namespace B2c
         {
             Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(apiKey, "apiKey");
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_retailcrm_token(Utf8.Z(secret), Utf8.Z(apiKey), ref s, ref err), ref err);
+            Errors.Check(NativeMethods.Lib.b2c_retailcrm_token(Utf8.Z(secret), Utf8.Z(apiKey), ref s, ref err), ref err);
             return Utf8.Take(ref s);
         }
 
@@ -125,14 +159,14 @@ namespace B2c
         {
             Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(token, "token");
             IntPtr err = IntPtr.Zero;
-            return Verdicts.Of(NativeMethods.b2c_retailcrm_verify_token(Utf8.Z(secret), Utf8.Z(apiKey), Utf8.Z(token), ref err), ref err);
+            return Verdicts.Of(NativeMethods.Lib.b2c_retailcrm_verify_token(Utf8.Z(secret), Utf8.Z(apiKey), Utf8.Z(token), ref err), ref err);
         }
 
         public static string ConfigResponse(string scopesJson, string registerUrl)
         {
             Verdicts.NotNull(scopesJson, "scopesJson"); Verdicts.NotNull(registerUrl, "registerUrl");
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_retailcrm_config_response(Utf8.Z(scopesJson), Utf8.Z(registerUrl), ref s, ref err), ref err);
+            Errors.Check(NativeMethods.Lib.b2c_retailcrm_config_response(Utf8.Z(scopesJson), Utf8.Z(registerUrl), ref s, ref err), ref err);
             return Utf8.Take(ref s);
         }
 
@@ -140,7 +174,7 @@ namespace B2c
         {
             Verdicts.NotNull(accountUrl, "accountUrl");
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_retailcrm_register_success(Utf8.Z(accountUrl), ref s, ref err), ref err);
+            Errors.Check(NativeMethods.Lib.b2c_retailcrm_register_success(Utf8.Z(accountUrl), ref s, ref err), ref err);
             return Utf8.Take(ref s);
         }
 
@@ -148,7 +182,7 @@ namespace B2c
         {
             Verdicts.NotNull(message, "message");
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_retailcrm_error_response(Utf8.Z(message), ref s, ref err), ref err);
+            Errors.Check(NativeMethods.Lib.b2c_retailcrm_error_response(Utf8.Z(message), ref s, ref err), ref err);
             return Utf8.Take(ref s);
         }
 
@@ -157,7 +191,7 @@ namespace B2c
         {
             Verdicts.NotNull(systemUrl, "systemUrl"); Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(moduleJson, "moduleJson");
             IntPtr err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_retailcrm_edit_module(Utf8.Z(systemUrl), Utf8.Z(apiKey), Utf8.Z(moduleJson),
+            Errors.Check(NativeMethods.Lib.b2c_retailcrm_edit_module(Utf8.Z(systemUrl), Utf8.Z(apiKey), Utf8.Z(moduleJson),
                 Utf8.Z(httpConfigJson), ref err), ref err);
         }
 
@@ -166,7 +200,7 @@ namespace B2c
         {
             Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(formBody, "formBody"); Verdicts.NotNull(moduleJson, "moduleJson");
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
-            Errors.Check(NativeMethods.b2c_retailcrm_handle_register(Utf8.Z(secret), formBody, (UIntPtr)formBody.Length,
+            Errors.Check(NativeMethods.Lib.b2c_retailcrm_handle_register(Utf8.Z(secret), formBody, (UIntPtr)formBody.Length,
                 Utf8.Z(moduleJson), Utf8.Z(httpConfigJson), ref s, ref err), ref err);
             return Utf8.Take(ref s);
         }
