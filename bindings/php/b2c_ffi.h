@@ -1,5 +1,5 @@
 #define FFI_SCOPE "B2C"
-#define FFI_LIB "libb2c.so"
+#define FFI_LIB "libb2c.so.0.1"
 /*
  * b2c: B2COPY and its neighbours for CRM back offices.
  *

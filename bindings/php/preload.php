@@ -6,10 +6,10 @@
  * 1. The libb2c ABI must exist as the FFI scope "B2C". If php.ini already declares it with
  *    `ffi.preload=/path/to/b2c_ffi.h` (required when FPM starts as root and uses
  *    opcache.preload_user: PHP forbids FFI::load() there), nothing is done. Otherwise it is
- *    declared here with FFI::load() on a header generated from include/b2c.h into a
- *    temporary file (FFI::load needs `#define FFI_SCOPE` / `#define FFI_LIB` in the file),
- *    with FFI_LIB = B2C_LIBRARY from the environment, else the repository's
- *    target/release/libb2c.so.
+ *    declared here with FFI::load() (B2c\Library::declareScope()), the library found as at
+ *    run time: B2C_LIBRARY from the master's environment, else the system dynamic loader
+ *    by SONAME (libb2c.so.0.1: the package's own b2c_ffi.h is loaded as it is), then
+ *    libb2c.so. The header is the package's own b2c_ffi.h (B2C_HEADER overrides it).
  * 2. Every B2c\ class is preloaded. At run time B2c\Library finds the scope with
  *    FFI::scope("B2C").
  */
@@ -26,19 +26,7 @@ require __DIR__ . '/autoload.php';
     } catch (Throwable) {
     }
     if (!$scoped) {
-        $lib = B2c\Library::libraryPath();
-        if (!is_file($lib)) {
-            throw new B2c\LibraryNotFoundException("b2c preload: libb2c not found at $lib (set B2C_LIBRARY)");
-        }
-        $tmp = tempnam(sys_get_temp_dir(), 'b2c_ffi_');
-        try {
-            file_put_contents($tmp, B2c\Library::scopedHeader((string) realpath($lib)));
-            if (FFI::load($tmp) === null) {
-                throw new B2c\LibraryNotFoundException("b2c preload: FFI::load failed for $lib");
-            }
-        } finally {
-            @unlink($tmp);
-        }
+        B2c\Library::declareScope();
     }
     foreach (glob(__DIR__ . '/src/*.php') as $file) {
         $name = 'B2c\\' . basename($file, '.php');

@@ -5,8 +5,9 @@
  *
  * Environment: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (path
  * to the PEM private key), B2C_ACCOUNT (default "123456"), B2C_REQUEST_ID (default
- * "example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional); B2C_LIBRARY if
- * libb2c is not in the repository's target/release.
+ * "example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional). libb2c is found
+ * as the binding documents: B2C_LIBRARY (a path), else the system dynamic loader
+ * (libb2c.so.0.1, then libb2c.so).
  *
  * Prints every status seen and the final one; exits 0 on SUCCESS, 1 otherwise.
  *   php examples/php/fee.php
@@ -17,10 +18,12 @@ declare(strict_types=1);
 // With Composer: require 'vendor/autoload.php'; here, the binding's own autoloader.
 require dirname(__DIR__, 2) . '/bindings/php/autoload.php';
 
+use B2c\B2c;
 use B2c\B2cException;
 use B2c\Client;
 use B2c\FeeException;
 use B2c\FeeStatus;
+use B2c\LibraryNotFoundException;
 use B2c\StillPendingException;
 
 function env(string $name, ?string $default = null): string
@@ -50,6 +53,7 @@ if (getenv('B2C_POLL_INTERVAL_MS')) { // optional: faster polling against a sand
 }
 
 try {
+    echo 'libb2c ', B2c::version(), "\n";
     $client = new Client($config);
     $result = $client->feeProcess(
         $account,
@@ -68,6 +72,9 @@ try {
 } catch (B2cException $e) {
     echo 'failed: ' . get_class($e) . " [{$e->status()?->name}] {$e->getMessage()}\n";
     exit(1);
+} catch (LibraryNotFoundException $e) {
+    fwrite(STDERR, "fee.php: {$e->getMessage()}\n");
+    exit(2);
 }
 echo "final {$result->status->name}\n";
 exit($result->succeeded() ? 0 : 1);

@@ -4,7 +4,8 @@
 Environment: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (path
 to the PEM private key), B2C_ACCOUNT (default "123456"), B2C_REQUEST_ID (default
 "example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional). libb2c is found
-as the b2c package documents (B2C_LIBRARY or the repository's target/release).
+as the b2c package documents: B2C_LIBRARY, else the copy bundled in the platform wheel,
+else the system loader (libb2c.so.0.1).
 
 Prints every status seen and the final one; exits 0 on SUCCESS, 1 otherwise.
 """
@@ -44,6 +45,7 @@ def main() -> int:
         print(f"status {status.name} (poll {attempt}, {elapsed_ms} ms)", flush=True)
 
     try:
+        print(f"libb2c {b2c.version()}", flush=True)
         with b2c.Client(**config) as client:
             result = client.fee_process(account, request_id, wait=float(env("B2C_WAIT_S", "30")),
                                         on_progress=progress)
@@ -56,6 +58,9 @@ def main() -> int:
     except b2c.Error as e:
         print(f"failed: {type(e).__name__} {e}")
         return 1
+    except b2c.LibraryNotFoundError as e:
+        print(f"fee.py: {e}", file=sys.stderr)
+        return 2
     print(f"final {result.status.name}")
     return 0 if result.status == b2c.FeeStatus.SUCCESS else 1
 

@@ -5,7 +5,6 @@ declare(strict_types=1);
 namespace B2c;
 
 use FFI;
-use FFI\CData;
 
 /**
  * One B2BINPAY credential and its tokens. The array keys are the JSON configuration keys of
@@ -53,11 +52,11 @@ final class B2binpay
 
     /**
      * A valid access token (`Authorization: Bearer <token>`), logging in or refreshing ahead
-     * of expiry as needed. $suspicious is set to true when, on the way, an unexpired refresh
-     * token was rejected (all tokens were dropped and the handle logged in again): treat
-     * that as a security event.
+     * of expiry as needed. `suspicious` is true when, on the way, an unexpired refresh token
+     * was rejected (all tokens were dropped and the handle logged in again): treat that as a
+     * security event.
      */
-    public function accessToken(?bool &$suspicious = null): string
+    public function accessToken(): AccessToken
     {
         $ffi = Library::ffi();
         $out = $ffi->new('char*');
@@ -67,12 +66,11 @@ final class B2binpay
         if ($st !== 0) {
             Library::raise($st, $err);
         }
-        $suspicious = $flag->cdata !== 0;
-        return Library::takeString($out);
+        return new AccessToken(Library::takeString($out), $flag->cdata !== 0);
     }
 
-    /** @return array{logins: int, refreshes: int, suspicious: int} counters since creation */
-    public function counters(): array
+    /** Logins, refreshes and suspicious refresh-token rejections since creation. */
+    public function counters(): B2binpayCounters
     {
         $ffi = Library::ffi();
         $a = $ffi->new('uint64_t');
@@ -82,7 +80,7 @@ final class B2binpay
         if ($st !== 0) {
             Library::raise($st, null);
         }
-        return ['logins' => $a->cdata, 'refreshes' => $b->cdata, 'suspicious' => $c->cdata];
+        return new B2binpayCounters($a->cdata, $b->cdata, $c->cdata);
     }
 
     /** Verify a B2BINPAY v2 deposit callback signature (constant time). */

@@ -11,14 +11,22 @@ use FFI\CData;
  * Loads libb2c and holds the FFI instance; small helpers shared by the protocol classes.
  *
  * Two ways in:
- * - PHP-FPM (ffi.enable=preload): preload.php ran FFI::load() with FFI_SCOPE "B2C" at
+ * - PHP-FPM (ffi.enable=preload): ffi.preload or preload.php declared the FFI scope "B2C" at
  *   server start; here FFI::scope("B2C") picks it up.
- * - CLI (or ffi.enable=true): FFI::cdef() with the text of include/b2c.h, unmodified, and
- *   the library from B2C_LIBRARY or the repository's target/release.
+ * - CLI (or ffi.enable=true): FFI::cdef() with the package's own header (b2c_ffi.h, which
+ *   is include/b2c.h plus two `#define` lines cdef skips; B2C_HEADER overrides it) and the
+ *   library from B2C_LIBRARY, else the system dynamic loader: SONAME libb2c.so.0.1, then
+ *   libb2c.so.
  */
 final class Library
 {
     public const SCOPE = 'B2C';
+
+    /** The binding's version; the SONAME asked of the system loader is derived from it. */
+    public const BINDING_VERSION = '0.1.0';
+
+    /** Plain name tried after the SONAME. */
+    public const PLAIN_NAME = 'libb2c.so';
 
     private static ?FFI $ffi = null;
     private static string $mode = '';
@@ -36,62 +44,135 @@ final class Library
         return self::$mode;
     }
 
-    /** Path of the loaded library ("" when it came from a preloaded scope). */
+    /**
+     * What was loaded: the B2C_LIBRARY path, or the name the system loader resolved
+     * (libb2c.so.0.1, libb2c.so); "" when it came from a preloaded scope.
+     */
     public static function path(): string
     {
         self::ffi();
         return self::$path;
     }
 
-    /** The libb2c version, e.g. "0.1.0". */
-    public static function version(): string
+    /**
+     * The SONAME of the libb2c this binding was written for: libb2c.so.0.MINOR before 1.0,
+     * libb2c.so.MAJOR from 1.0 on.
+     */
+    public static function soname(string $version = self::BINDING_VERSION): string
     {
-        return self::ffi()->b2c_version();
+        $parts = explode('.', $version);
+        $major = $parts[0];
+        $minor = $parts[1] ?? '0';
+        return $major === '0' ? "libb2c.so.0.$minor" : "libb2c.so.$major";
     }
 
-    /** Static description of any status number (unknown values included). */
-    public static function statusString(int $status): string
+    /** The package's own FFI header, shipped next to src/: include/b2c.h plus FFI_SCOPE/FFI_LIB. */
+    public static function shippedHeaderPath(): string
     {
-        return self::ffi()->b2c_status_str($status);
+        return dirname(__DIR__) . '/b2c_ffi.h';
     }
 
-    /** Default location of include/b2c.h (B2C_HEADER overrides). */
+    /** The header the library is declared with: B2C_HEADER, else the shipped b2c_ffi.h. */
     public static function headerPath(): string
     {
         $env = getenv('B2C_HEADER');
-        return ($env !== false && $env !== '') ? $env : dirname(__DIR__, 3) . '/include/b2c.h';
+        return ($env !== false && $env !== '') ? $env : self::shippedHeaderPath();
     }
 
-    /** Default location of libb2c (B2C_LIBRARY overrides). */
-    public static function libraryPath(): string
+    /**
+     * The places tried, in order: the B2C_LIBRARY path alone when it is set (an error when
+     * it is not an existing file: no fall-back), else the SONAME, then libb2c.so, for the
+     * system dynamic loader.
+     *
+     * @return list<string>
+     */
+    public static function candidates(): array
     {
         $env = getenv('B2C_LIBRARY');
         if ($env !== false && $env !== '') {
-            return $env;
+            if (!is_file($env)) {
+                throw new LibraryNotFoundException(
+                    "B2C_LIBRARY is set to '$env', which is not an existing file. Set it to the path of "
+                    . 'libb2c.so, or unset it to use the system library (' . self::soname() . ').'
+                );
+            }
+            return [(string) realpath($env)];
         }
-        $name = PHP_OS_FAMILY === 'Darwin' ? 'libb2c.dylib' : (PHP_OS_FAMILY === 'Windows' ? 'b2c.dll' : 'libb2c.so');
-        return dirname(__DIR__, 3) . '/target/release/' . $name;
+        return [self::soname(), self::PLAIN_NAME];
     }
 
-    /** The header text prefixed with the FFI::load() defines (used by preload.php). */
-    public static function scopedHeader(string $libraryPath): string
+    /**
+     * The header text for FFI::load()/ffi.preload: the FFI_SCOPE and FFI_LIB defines, then
+     * $header (default: the text of headerPath()) without any FFI_SCOPE/FFI_LIB lines it has.
+     */
+    public static function scopedHeader(string $library, ?string $header = null): string
     {
-        $header = self::readHeader();
         return '#define FFI_SCOPE "' . self::SCOPE . "\"\n"
-            . '#define FFI_LIB "' . addcslashes($libraryPath, "\"\\") . "\"\n"
-            . $header;
+            . '#define FFI_LIB "' . addcslashes($library, "\"\\") . "\"\n"
+            . self::stripFfiDefines($header ?? self::readHeader());
     }
 
-    private static function readHeader(): string
+    /** $text without its `#define FFI_SCOPE` / `#define FFI_LIB` lines (b2c_ffi.h -> include/b2c.h). */
+    public static function stripFfiDefines(string $text): string
+    {
+        return (string) preg_replace('/^[ \t]*#[ \t]*define[ \t]+FFI_(?:SCOPE|LIB)\b[^\n]*\n?/m', '', $text);
+    }
+
+    /** The text of headerPath(). */
+    public static function readHeader(): string
     {
         $header = self::headerPath();
         $text = is_file($header) ? file_get_contents($header) : false;
         if ($text === false) {
             throw new LibraryNotFoundException(
-                "b2c.h not found at $header (set B2C_HEADER to include/b2c.h of the libb2c build)"
+                "the libb2c header was not found at $header (B2C_HEADER overrides the package's own b2c_ffi.h)"
             );
         }
         return $text;
+    }
+
+    /**
+     * Declare the FFI scope "B2C" with FFI::load() (for preload.php), trying candidates() in
+     * order. Returns what was loaded.
+     */
+    public static function declareScope(): string
+    {
+        $candidates = self::candidates();
+        $tried = self::triedBefore();
+        self::prepareLoaderError();
+        foreach ($candidates as $lib) {
+            $ffi = null;
+            $error = null;
+            // FFI::load() warns and returns null in a preload script, throws elsewhere; a
+            // failed first candidate is reported below (with the rest) only if all fail.
+            try {
+                if (in_array(getenv('B2C_HEADER'), [false, ''], true) && $lib === self::soname() && self::shippedNames($lib)) {
+                    // The shipped header already says FFI_LIB "libb2c.so.0.1": load it as is.
+                    $ffi = @FFI::load(self::shippedHeaderPath());
+                } else {
+                    $tmp = tempnam(sys_get_temp_dir(), 'b2c_ffi_');
+                    try {
+                        file_put_contents($tmp, self::scopedHeader($lib));
+                        $ffi = @FFI::load($tmp);
+                    } finally {
+                        @unlink($tmp);
+                    }
+                }
+            } catch (\FFI\Exception $e) {
+                $error = $e->getMessage();
+            }
+            if ($ffi !== null) {
+                return $lib;
+            }
+            $tried[] = self::place($lib) . ': ' . self::loaderError($error ?? 'FFI::load failed');
+        }
+        throw new LibraryNotFoundException('b2c preload: libb2c not found. Tried, in order: ' . self::triedText($tried));
+    }
+
+    private static function shippedNames(string $lib): bool
+    {
+        $text = @file_get_contents(self::shippedHeaderPath());
+        return $text !== false && str_contains($text, '#define FFI_LIB "' . $lib . '"');
     }
 
     private static function load(): FFI
@@ -103,21 +184,73 @@ final class Library
         } catch (\Throwable) {
             // Not preloaded: load it here.
         }
-        $lib = self::libraryPath();
-        if (!is_file($lib)) {
-            throw new LibraryNotFoundException(
-                "libb2c not found at $lib. Build it with `cargo build --release`, set B2C_LIBRARY "
-                . 'to its path, or preload it (FFI scope "B2C", see bindings/php/preload.php).'
-            );
+        $candidates = self::candidates();
+        $header = self::readHeader();
+        $tried = self::triedBefore();
+        self::prepareLoaderError();
+        foreach ($candidates as $lib) {
+            try {
+                $ffi = FFI::cdef($header, $lib);
+            } catch (\FFI\Exception $e) {
+                $tried[] = self::place($lib) . ': ' . self::loaderError($e->getMessage());
+                continue;
+            }
+            self::$mode = 'cdef';
+            self::$path = $lib;
+            return self::$ffi = $ffi;
         }
+        throw new LibraryNotFoundException(
+            'libb2c not found. Tried, in order: ' . self::triedText($tried) . '. Set B2C_LIBRARY to the '
+            . 'path of libb2c.so, install libb2c system-wide (make install && ldconfig), or preload it '
+            . '(FFI scope "B2C", see bindings/php/README.md).'
+        );
+    }
+
+    /** @return list<string> the first entry of a not-found message */
+    private static function triedBefore(): array
+    {
+        return in_array(getenv('B2C_LIBRARY'), [false, ''], true) ? ['B2C_LIBRARY: unset'] : [];
+    }
+
+    private static function place(string $lib): string
+    {
+        return str_contains($lib, '/') ? "B2C_LIBRARY $lib" : "the system dynamic loader, $lib";
+    }
+
+    /** @param list<string> $tried */
+    private static function triedText(array $tried): string
+    {
+        $out = [];
+        foreach ($tried as $i => $t) {
+            $out[] = '(' . ($i + 1) . ") $t";
+        }
+        return implode('; ', $out);
+    }
+
+    private static ?FFI $dl = null;
+
+    /**
+     * Bind dlerror() before a load attempt: binding it after one would run dlsym, which
+     * clears the error to be read.
+     */
+    private static function prepareLoaderError(): void
+    {
         try {
-            $ffi = FFI::cdef(self::readHeader(), $lib);
-        } catch (\FFI\Exception $e) {
-            throw new LibraryNotFoundException("could not load libb2c from $lib: " . $e->getMessage(), 0, $e);
+            self::$dl ??= FFI::cdef('const char *dlerror(void);');
+        } catch (\Throwable) {
         }
-        self::$mode = 'cdef';
-        self::$path = $lib;
-        return self::$ffi = $ffi;
+    }
+
+    /** The dynamic loader's own reason (dlerror) for a failed load, else FFI's message. */
+    private static function loaderError(string $fallback): string
+    {
+        $why = '';
+        try {
+            $msg = self::$dl?->dlerror();
+            $why = is_string($msg) ? $msg : '';
+        } catch (\Throwable) {
+        }
+        return $why !== '' ? $why : $fallback;
     }
 
     // ---- helpers for the protocol classes (internal) ----

@@ -39,6 +39,6 @@ enum Status: int
     /** The library's own description (b2c_status_str). */
     public function describe(): string
     {
-        return Library::statusString($this->value);
+        return B2c::statusString($this->value);
     }
 }

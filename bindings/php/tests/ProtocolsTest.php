@@ -4,7 +4,9 @@ declare(strict_types=1);
 
 namespace B2c\Tests;
 
+use B2c\AccessToken;
 use B2c\AuthException;
+use B2c\B2binpayCounters;
 use B2c\B2binpay;
 use B2c\B2cException;
 use B2c\Client;
@@ -102,17 +104,28 @@ final class ProtocolsTest extends TestCase
         ], $extra));
     }
 
+    /** @return array{int, int, int} logins, refreshes, suspicious */
+    private static function counts(B2binpay $bp): array
+    {
+        $c = $bp->counters();
+        return [$c->logins, $c->refreshes, $c->suspicious];
+    }
+
     public function testB2binpayLoginRefreshTokensCounters(): void
     {
         $bp = self::b2binpay();
         $bp->login();
-        $t1 = $bp->accessToken($suspicious);
+        $a1 = $bp->accessToken();
+        $this->assertInstanceOf(AccessToken::class, $a1);
+        $t1 = $a1->token;
         $this->assertNotSame('', $t1);
-        $this->assertFalse($suspicious);
+        $this->assertFalse($a1->suspicious);
         $bp->refresh();
-        $t2 = $bp->accessToken();
+        $t2 = $bp->accessToken()->token;
         $this->assertNotSame($t1, $t2);
-        $this->assertSame(['logins' => 1, 'refreshes' => 1, 'suspicious' => 0], $bp->counters());
+        $this->assertInstanceOf(B2binpayCounters::class, $bp->counters());
+        $this->assertSame([1, 1, 0], self::counts($bp));
+        $this->assertStringNotContainsString($t1, print_r($a1, true), 'the token is redacted in dumps');
         $bp->close();
         $this->expectException(ClosedException::class);
         $bp->accessToken();
@@ -245,7 +258,7 @@ final class ProtocolsTest extends TestCase
     {
         $bp = self::b2binpay();
         $bp->login();
-        $t1 = $bp->accessToken();
+        $t1 = $bp->accessToken()->token;
         $before = self::stats('b2binpay');
         self::$sandbox->control('b2binpay/tamper-signs', ['count' => 1]);
         try {
@@ -254,15 +267,15 @@ final class ProtocolsTest extends TestCase
         } catch (SignatureException $e) {
             $this->assertSame(Status::RESPONSE_SIGNATURE_INVALID->value, $e->getCode());
         }
-        $this->assertSame(2, $bp->counters()['logins']);
+        $this->assertSame(2, $bp->counters()->logins);
         $mid = self::stats('b2binpay');
         $this->assertSame(1, self::delta($before, $mid)['token_calls']);
         // The held pair ($t1) was discarded too: the next accessToken() logs in again.
-        $t2 = $bp->accessToken($suspicious);
-        $this->assertNotSame('', $t2);
-        $this->assertNotSame($t1, $t2);
-        $this->assertFalse($suspicious);
-        $this->assertSame(['logins' => 3, 'refreshes' => 0, 'suspicious' => 0], $bp->counters());
+        $a2 = $bp->accessToken();
+        $this->assertNotSame('', $a2->token);
+        $this->assertNotSame($t1, $a2->token);
+        $this->assertFalse($a2->suspicious);
+        $this->assertSame([3, 0, 0], self::counts($bp));
         $d = self::delta($mid, self::stats('b2binpay'));
         $this->assertSame([1, 1, 0], [$d['token_calls'], $d['token_ok'], $d['refresh_calls']]);
         $bp->close();
@@ -279,8 +292,8 @@ final class ProtocolsTest extends TestCase
             $this->assertSame(Status::RESPONSE_SIGNATURE_INVALID->value, $e->getCode());
         }
         $before = self::stats('b2binpay');
-        $this->assertNotSame('', $bp->accessToken());
-        $this->assertSame(2, $bp->counters()['logins']);
+        $this->assertNotSame('', $bp->accessToken()->token);
+        $this->assertSame(2, $bp->counters()->logins);
         $this->assertSame(1, self::delta($before, self::stats('b2binpay'))['token_ok']);
         $bp->close();
     }
@@ -289,8 +302,9 @@ final class ProtocolsTest extends TestCase
     {
         $bp = self::b2binpay();
         $bp->login();
-        $t1 = $bp->accessToken($s1);
-        $this->assertFalse($s1);
+        $a1 = $bp->accessToken();
+        $t1 = $a1->token;
+        $this->assertFalse($a1->suspicious);
         $before = self::stats('b2binpay');
         $this->assertGreaterThanOrEqual(1, self::$sandbox->control('b2binpay/consume-refresh')['consumed']);
         $bp->refresh(); // a replay: 401 code 2007 -> tokens dropped, logged in again
@@ -299,11 +313,11 @@ final class ProtocolsTest extends TestCase
             ['refresh_calls' => 1, 'refresh_ok' => 0, 'refresh_rejected' => 1, 'refresh_replayed' => 1, 'token_ok' => 1],
             array_intersect_key($d, array_flip(['refresh_calls', 'refresh_ok', 'refresh_rejected', 'refresh_replayed', 'token_ok'])),
         );
-        $t2 = $bp->accessToken($s2);
-        $this->assertTrue($s2);
-        $this->assertNotSame('', $t2);
-        $this->assertNotSame($t1, $t2);
-        $this->assertSame(['logins' => 2, 'refreshes' => 1, 'suspicious' => 1], $bp->counters());
+        $a2 = $bp->accessToken();
+        $this->assertTrue($a2->suspicious);
+        $this->assertNotSame('', $a2->token);
+        $this->assertNotSame($t1, $a2->token);
+        $this->assertSame([2, 1, 1], self::counts($bp));
         $bp->close();
     }
 
@@ -312,14 +326,14 @@ final class ProtocolsTest extends TestCase
         self::$sandbox->control('b2binpay/ttls', ['access_s' => 2, 'refresh_s' => 3600]);
         try {
             $bp = self::b2binpay();
-            $t1 = $bp->accessToken();
+            $t1 = $bp->accessToken()->token;
             self::$sandbox->control('b2binpay/consume-refresh');
             $before = self::stats('b2binpay');
             usleep(1_200_000); // past the renewal point: min(10 s, 2 s / 2) before expiry
-            $t2 = $bp->accessToken($suspicious);
-            $this->assertTrue($suspicious);
-            $this->assertNotSame($t1, $t2);
-            $this->assertSame(1, $bp->counters()['suspicious']);
+            $a2 = $bp->accessToken();
+            $this->assertTrue($a2->suspicious);
+            $this->assertNotSame($t1, $a2->token);
+            $this->assertSame(1, $bp->counters()->suspicious);
             $d = self::delta($before, self::stats('b2binpay'));
             $this->assertSame([1, 1, 1], [$d['refresh_calls'], $d['refresh_replayed'], $d['token_ok']]);
             $bp->close();
@@ -338,7 +352,7 @@ final class ProtocolsTest extends TestCase
         } catch (AuthException $e) {
             $this->assertSame(Status::AUTH_REJECTED->value, $e->getCode());
         }
-        $this->assertSame(1, $bp->counters()['logins']);
+        $this->assertSame(1, $bp->counters()->logins);
         $bp->close();
         $d = self::delta($before, self::stats('b2binpay'));
         $this->assertSame([1, 1, 0], [$d['token_calls'], $d['token_rejected'], $d['token_ok']]);

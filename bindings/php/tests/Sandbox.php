@@ -6,7 +6,7 @@ namespace B2c\Tests;
 
 use B2c\Key;
 
-/** A real target/release/b2c-sandbox process on an ephemeral port. */
+/** A real b2c-sandbox process (B2C_SANDBOX) on an ephemeral port. */
 final class Sandbox
 {
     public const ERROR_LOGIN = '666000';
@@ -20,10 +20,7 @@ final class Sandbox
     /** @param list<string> $args */
     public function __construct(array $args)
     {
-        $bin = self::repo() . '/target/release/b2c-sandbox';
-        if (!is_file($bin)) {
-            throw new \RuntimeException("$bin not built (cargo build --release)");
-        }
+        $bin = self::binary();
         $proc = proc_open(
             array_merge([$bin, '--port', '0'], $args),
             [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'w']],
@@ -122,6 +119,33 @@ final class Sandbox
     public function __destruct()
     {
         $this->stop();
+    }
+
+    /**
+     * The b2c-sandbox executable, from the B2C_SANDBOX environment variable (set by
+     * scripts/test-php.sh to $B2C_REL/b2c-sandbox). No fall-back: without it the tests that
+     * need the sandbox error out with this message.
+     */
+    public static function binary(): string
+    {
+        $bin = getenv('B2C_SANDBOX');
+        if ($bin === false || $bin === '') {
+            throw new \RuntimeException(
+                'B2C_SANDBOX is not set: point it at the b2c-sandbox executable '
+                . '(scripts/test-php.sh sets it to $B2C_REL/b2c-sandbox)'
+            );
+        }
+        if (!is_file($bin)) {
+            throw new \RuntimeException("B2C_SANDBOX is set to '$bin', which is not a file");
+        }
+        return $bin;
+    }
+
+    /** include/b2c.h, or the header named by B2C_HEADER (what the tests parse). */
+    public static function header(): string
+    {
+        $env = getenv('B2C_HEADER');
+        return ($env !== false && $env !== '') ? $env : self::repo() . '/include/b2c.h';
     }
 
     public static function repo(): string

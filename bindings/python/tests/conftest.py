@@ -13,17 +13,37 @@ import pytest
 import b2c
 
 REPO = Path(__file__).resolve().parents[3]
-SANDBOX = REPO / "target" / "release" / "b2c-sandbox"
 KEY_FIXTURES = REPO / "tests" / "fixtures" / "keys"
 ERROR_LOGIN = "666000"
 
 
+def repo_header() -> Path:
+    """include/b2c.h, or the header named by B2C_HEADER."""
+    return Path(os.environ.get("B2C_HEADER") or REPO / "include" / "b2c.h")
+
+
+def sandbox_binary() -> Path:
+    """The b2c-sandbox executable, from the B2C_SANDBOX environment variable (set by
+    scripts/test-python.sh to $B2C_REL/b2c-sandbox). There is no fall-back: a test that
+    needs the sandbox errors out with this message."""
+    value = os.environ.get("B2C_SANDBOX")
+    if not value:
+        pytest.fail(
+            "B2C_SANDBOX is not set: point it at the b2c-sandbox executable "
+            "(scripts/test-python.sh sets it to $B2C_REL/b2c-sandbox)",
+            pytrace=False,
+        )
+    path = Path(value)
+    if not path.is_file():
+        pytest.fail(f"B2C_SANDBOX is set to {value!r}, which is not a file", pytrace=False)
+    return path
+
+
 class Sandbox:
     def __init__(self, args: List[str]) -> None:
-        if not SANDBOX.is_file():
-            pytest.skip(f"{SANDBOX} not built (cargo build --release)")
+        binary = sandbox_binary()
         self.proc = subprocess.Popen(
-            [str(SANDBOX), "--port", "0", *args],
+            [str(binary), "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

@@ -9,8 +9,9 @@
 Other protocols: b2c.CrmOpenApi (request signing, webhooks), b2c.B2binpay (tokens,
 callbacks), b2c.RetailCrm (simple connection).
 
-The native library is located on first use: bundled next to this package, else the
-B2C_LIBRARY environment variable, else a repository build (target/release).
+The native library is located on first use: the B2C_LIBRARY environment variable, else
+the copy bundled with this package (b2c/libb2c.so, in the platform wheel), else the
+system dynamic loader (SONAME libb2c.so.0.1, then libb2c.so).
 """
 
 from ._b2binpay import AccessToken, B2binpay, B2binpayCounters
@@ -39,9 +40,8 @@ from ._errors import (
     error_class,
     status_str,
 )
-from ._native import LibraryNotFoundError, find_library, library_path
-
-__version__ = "0.1.0"
+from ._native import SONAME, LibraryNotFoundError, find_library, library_path
+from ._version import __version__
 
 __all__ = [
     "Client",
@@ -62,6 +62,8 @@ __all__ = [
     "error_class",
     "find_library",
     "library_path",
+    "SONAME",
+    "__version__",
     "LibraryNotFoundError",
     "Error",
     "AuthError",

@@ -21,9 +21,11 @@ import sys
 import threading
 from ctypes import POINTER, c_char_p, c_int32, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-__all__ = ["LibraryNotFoundError", "find_library", "lib", "PROGRESS_CB", "library_path"]
+from ._version import __version__
+
+__all__ = ["LibraryNotFoundError", "find_library", "lib", "PROGRESS_CB", "library_path", "SONAME"]
 
 ENV_VAR = "B2C_LIBRARY"
 
@@ -110,71 +112,125 @@ class LibraryNotFoundError(ImportError):
     """libb2c could not be located or loaded."""
 
 
-def _candidates_upwards(start: Path) -> List[Path]:
-    out: List[Path] = []
+def soname_for(version: str) -> str:
+    """The SONAME of libb2c for a version (README, "SONAME policy"): ``libb2c.so.0.MINOR``
+    before 1.0, ``libb2c.so.MAJOR`` from 1.0 on."""
+    major, minor = (version.split(".") + ["0"])[:2]
+    return f"libb2c.so.0.{minor}" if major == "0" else f"libb2c.so.{major}"
+
+
+#: What the system dynamic loader is asked for first (derived from this binding's version,
+#: so a binding only loads a library of the ABI it was written for).
+SONAME = soname_for(__version__)
+
+
+def _dlopen_ok(name: str) -> Optional[str]:
+    """Try to load ``name`` through the system dynamic loader: None if it loads, else the
+    loader's error text."""
     try:
-        start = start.resolve()
-    except OSError:
-        return out
-    for d in [start, *start.parents]:
-        out.append(d / "target" / "release" / LIB_NAME)
-    return out
+        ctypes.CDLL(name)
+    except OSError as e:
+        return str(e)
+    return None
 
 
 def find_library(
     environ: Optional[Mapping[str, str]] = None,
     package_dir: Optional[Path] = None,
-    cwd: Optional[Path] = None,
+    try_load: Optional[Callable[[str], Optional[str]]] = None,
+    find_util: Optional[Callable[[str], Optional[str]]] = None,
 ) -> str:
-    """Locate libb2c. Order:
+    """Locate libb2c and return what to pass to ``ctypes.CDLL`` (a path, or a name for the
+    system dynamic loader). Order:
 
-    1. bundled next to this package (``b2c/libb2c.so``);
-    2. the ``B2C_LIBRARY`` environment variable (a path to the library file);
-    3. a Rust build of the repository: ``target/release/libb2c.so`` in this package's
-       directory or any parent, then in the current directory or any parent.
+    1. the ``B2C_LIBRARY`` environment variable (a path to the library file); set but not
+       a file is an error, never a fall-back;
+    2. the copy bundled with the package (``b2c/libb2c.so`` next to ``__init__.py``, what
+       the platform wheel ships);
+    3. the system dynamic loader (``ld.so.cache``, ``LD_LIBRARY_PATH``, RPATH): by SONAME
+       (``libb2c.so.0.1``), then ``ctypes.util.find_library("b2c")``, then plain
+       ``libb2c.so``.
 
-    Raises LibraryNotFoundError naming all three places.
+    Raises LibraryNotFoundError naming every place tried. ``try_load`` (name -> None when
+    it loads, else the error text) and ``find_util`` (stand-in for
+    ``ctypes.util.find_library``) are for tests.
     """
     environ = os.environ if environ is None else environ
     package_dir = Path(__file__).parent if package_dir is None else Path(package_dir)
-    cwd = Path(os.getcwd()) if cwd is None else Path(cwd)
+    try_load = _dlopen_ok if try_load is None else try_load
+    if find_util is None:
+        import ctypes.util
 
-    bundled = package_dir / LIB_NAME
-    if bundled.is_file():
-        return str(bundled)
+        find_util = ctypes.util.find_library
 
     env_value = environ.get(ENV_VAR)
     if env_value:
         if Path(env_value).is_file():
             return str(Path(env_value).resolve())
         # An explicit override that points nowhere is a mistake worth stopping at: falling
-        # back silently could load a stale build.
+        # back silently could load another build.
         raise LibraryNotFoundError(
-            f"{ENV_VAR} is set to {env_value!r}, which is not a file. "
-            + _where_we_looked(bundled, env_value, package_dir, cwd)
+            f"{ENV_VAR} is set to {env_value!r}, which is not an existing file. Set it to the "
+            f"path of {LIB_NAME}, or unset it to use the bundled copy or the system library."
         )
 
-    seen = set()
-    for cand in _candidates_upwards(package_dir) + _candidates_upwards(cwd):
-        if cand in seen:
-            continue
-        seen.add(cand)
-        if cand.is_file():
-            return str(cand)
+    tried: List[str] = [f"the {ENV_VAR} environment variable: unset"]
+    bundled = package_dir / LIB_NAME
+    if bundled.is_file():
+        return str(bundled)
+    tried.append(f"the copy bundled with the package: {bundled} (absent)")
+
+    # 3. the system dynamic loader. find_library runs helper programs (ldconfig, gcc, ...),
+    # so it is asked only when the SONAME did not load.
+    tried_names: List[str] = []
+
+    def attempt(name: Optional[str], what: str) -> bool:
+        if not name:
+            tried.append(f"{what}: nothing found")
+            return False
+        if name in tried_names:
+            return False
+        tried_names.append(name)
+        error = try_load(name)
+        if error is None:
+            return True
+        tried.append(f"{what} {name!r}: {error}")
+        return False
+
+    if sys.platform.startswith("linux") and attempt(SONAME, "the system dynamic loader, SONAME"):
+        return SONAME
+    found = find_util("b2c")
+    if attempt(found, 'ctypes.util.find_library("b2c")'):
+        return found  # type: ignore[return-value]
+    if attempt(LIB_NAME, "the system dynamic loader"):
+        return LIB_NAME
 
     raise LibraryNotFoundError(
-        f"libb2c ({LIB_NAME}) not found. " + _where_we_looked(bundled, None, package_dir, cwd)
+        f"libb2c ({LIB_NAME}) not found. Tried, in order: "
+        + "; ".join(f"({i}) {t}" for i, t in enumerate(tried, 1))
+        + f". Set {ENV_VAR} to the library's path, install the platform wheel (which bundles "
+        "it), or install libb2c system-wide (make install && ldconfig)."
     )
 
 
-def _where_we_looked(bundled: Path, env_value: Optional[str], package_dir: Path, cwd: Path) -> str:
-    return (
-        "Looked in: (1) the package directory: "
-        f"{bundled}; (2) the {ENV_VAR} environment variable: "
-        f"{'unset' if env_value is None else repr(env_value)}; (3) target/release/{LIB_NAME} "
-        f"of the repository, walking up from {package_dir} and from the current directory "
-        f"{cwd}. Build it with `cargo build --release`, or set {ENV_VAR} to its path."
-    )
+def _loaded_path(dll: ctypes.CDLL, fallback: str) -> str:
+    """The file the dynamic loader actually opened for ``dll`` (glibc dlinfo), else
+    ``fallback``."""
+
+    class _LinkMap(ctypes.Structure):
+        _fields_ = [("l_addr", c_void_p), ("l_name", c_char_p)]
+
+    try:
+        libc = ctypes.CDLL(None)
+        dlinfo = libc.dlinfo
+        dlinfo.argtypes = [c_void_p, ctypes.c_int, c_void_p]
+        dlinfo.restype = ctypes.c_int
+        lm = POINTER(_LinkMap)()
+        if dlinfo(c_void_p(dll._handle), 2, ctypes.byref(lm)) == 0 and lm and lm.contents.l_name:  # RTLD_DI_LINKMAP
+            return os.fsdecode(lm.contents.l_name)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return fallback
 
 
 class _Missing:
@@ -185,7 +241,7 @@ class _Missing:
 
     def __call__(self, *args: Any) -> Any:
         raise AttributeError(
-            f"{self._name} is not exported by {self._path}; rebuild libb2c (cargo build --release)"
+            f"{self._name} is not exported by {self._path} (an older libb2c); use a newer build"
         )
 
 
@@ -197,7 +253,7 @@ class Lib:
             self._dll = ctypes.CDLL(path)
         except OSError as e:
             raise LibraryNotFoundError(f"could not load libb2c from {path}: {e}") from e
-        self.path = path
+        self.path = path if os.sep in path else _loaded_path(self._dll, path)
         for name, (restype, argtypes) in FUNCTIONS.items():
             try:
                 fn = getattr(self._dll, name)
@@ -231,5 +287,5 @@ def lib() -> Lib:
 
 
 def library_path() -> str:
-    """Path of the loaded libb2c."""
+    """Path of the loaded libb2c (the file the dynamic loader opened)."""
     return lib().path
