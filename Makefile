@@ -31,6 +31,7 @@ RPATH      ?= auto
 RELOCATABLE ?= 0
 CARGO      ?= cargo
 INSTALL    ?= install
+STRIP      ?= strip
 
 ROOT    := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 REL     ?= $(ROOT)/target/release
@@ -43,7 +44,7 @@ LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 SYSTEM_LIBDIRS := /usr/lib /usr/lib64 /usr/local/lib /usr/local/lib64 /lib /lib64 \
 	/usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu
 ifeq ($(RPATH),auto)
-  RPATH_FLAG := $(if $(filter $(patsubst %/,%,$(LIBDIR)),$(SYSTEM_LIBDIRS)),, -Wl,-rpath,$${libdir})
+  RPATH_FLAG := $(if $(filter $(patsubst %/,%,$(LIBDIR)),$(SYSTEM_LIBDIRS)),,-Wl,-rpath,$${libdir})
 else ifeq ($(RPATH),no)
   RPATH_FLAG :=
 else
@@ -82,6 +83,7 @@ install-lib: $(REL)/libb2c.so $(REL)/libb2c.a
 	ln -sfn "$(REALNAME)" "$(DESTDIR)$(LIBDIR)/$(SONAME)"
 	ln -sfn "$(SONAME)" "$(DESTDIR)$(LIBDIR)/libb2c.so"
 	$(INSTALL) -m 644 "$(REL)/libb2c.a" "$(DESTDIR)$(LIBDIR)/libb2c.a"
+	-$(STRIP) --strip-debug "$(DESTDIR)$(LIBDIR)/libb2c.a"
 	$(INSTALL) -m 644 "$(ROOT)/include/b2c.h" "$(DESTDIR)$(INCLUDEDIR)/b2c.h"
 	sed $(PC_SED) "$(ROOT)/pkgconfig/b2c.pc.in" > "$(DESTDIR)$(PKGCONFIGDIR)/b2c.pc"
 	sed $(PC_SED) "$(ROOT)/pkgconfig/b2c-static.pc.in" > "$(DESTDIR)$(PKGCONFIGDIR)/b2c-static.pc"

@@ -1,17 +1,35 @@
 #!/usr/bin/env bash
-# System packages the test suites need (Debian/Ubuntu). Run as root.
+# System packages the test suites need (Debian/Ubuntu), installed when missing. Run as root.
+#   C:      build-essential, pkg-config, valgrind
+#   Python: python3-venv (pytest, cryptography, PyJWT, build tools come from PyPI into venvs)
+#   PHP:    php-cli, phpunit, composer
+#   Java:   a JDK, libjna-java, junit5 (the console launcher)
+#   C#:     mono-mcs, nunit-console, libnunit-cil-dev
+#   bench:  openssl
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-command -v gcc >/dev/null || need+=(build-essential)
-command -v valgrind >/dev/null || need+=(valgrind)
-command -v php >/dev/null || need+=(php-cli)
-command -v phpunit >/dev/null || need+=(phpunit)
-[ -f /usr/share/java/jna.jar ] || need+=(libjna-java)
-command -v mcs >/dev/null || need+=(mono-mcs)
-command -v javac >/dev/null || need+=(default-jdk-headless)
-command -v openssl >/dev/null || need+=(openssl)
-python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+want() { # want PACKAGE [CHECK-COMMAND...]: the package unless the check succeeds
+  local pkg=$1; shift
+  if [ $# -gt 0 ]; then "$@" >/dev/null 2>&1 && return 0; else have_pkg "$pkg" && return 0; fi
+  need+=("$pkg")
+}
+want build-essential command -v gcc
+want make command -v make
+want pkg-config command -v pkg-config
+want valgrind command -v valgrind
+want openssl command -v openssl
+want python3-venv python3 -c 'import venv, ensurepip'
+want php-cli command -v php
+want phpunit command -v phpunit
+want composer command -v composer
+want default-jdk-headless command -v javac
+want libjna-java test -f /usr/share/java/jna.jar
+want junit5 test -f /usr/share/java/junit-platform-console-standalone.jar
+want mono-mcs command -v mcs
+want nunit-console command -v nunit-console
+want libnunit-cil-dev
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null

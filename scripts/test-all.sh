@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Every test of b2c: Rust (unit + integration against the sandbox), the header drift check,
-# the C ABI under valgrind, Python, PHP, Java, C#, and the examples in every language.
-# Prerequisites (Debian): build-essential valgrind php-cli phpunit libjna-java mono-mcs
-# default-jdk python3-venv -- `scripts/install-deps.sh` installs them.
+# Every test of b2c (README command 2): the release build, the header drift and ABI checks,
+# Rust (unit + integration against the sandbox), the C ABI under valgrind, Python, PHP, Java,
+# C#, the examples in every language, and the packaged artifacts installed fresh.
+# Prerequisites (Debian): scripts/install-deps.sh installs them. Each suite prints its own
+# counts; the script ends with ALL SUITES PASSED or the list of failed suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,17 +12,19 @@ run() {
   local name=$1; shift
   echo
   echo "=================== $name ==================="
+  local t0=$SECONDS
   if "$@"; then
-    echo "--- $name: ok"
+    echo "--- $name: ok ($((SECONDS - t0)) s)"
   else
-    echo "--- $name: FAILED"
+    echo "--- $name: FAILED ($((SECONDS - t0)) s)"
     failed+=("$name")
   fi
 }
 
 echo "=================== build ==================="
 # The shipped artifacts (libb2c.so/.a, b2c, b2c-sandbox) and the examples, in release; the
-# Rust tests below build in the dev profile, which shares no artifact with these.
+# Rust tests build in the dev profile, which shares no artifact with these and never
+# rebuilds them.
 cargo build --release && cargo build --release --examples || { echo "build FAILED"; exit 1; }
 scripts/soname.sh --link target/release >/dev/null
 
@@ -35,13 +38,15 @@ header_drift() {
 }
 
 run "header drift (include/b2c.h)" header_drift
+run "ABI (exports and header vs abi/libb2c.abi)" scripts/abi-check.py
 run "rust (cargo test)" cargo test --workspace --no-fail-fast
 run "C ABI (gcc -Wall -Wextra -Werror, valgrind)" scripts/test-c.sh
 run "python (pytest)" scripts/test-python.sh
 run "php (phpunit)" scripts/test-php.sh
-run "java (JNA)" scripts/test-java.sh
-run "c# (mono)" scripts/test-csharp.sh
+run "java (JUnit 5)" scripts/test-java.sh
+run "c# (NUnit)" scripts/test-csharp.sh
 run "examples (every language against b2c-sandbox)" scripts/run-examples.sh
+run "packages (scripts/package.sh, each installed fresh)" sh -c 'scripts/package.sh >/dev/null && scripts/test-dist.sh'
 
 echo
 if [ ${#failed[@]} -eq 0 ]; then

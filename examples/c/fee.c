@@ -1,14 +1,13 @@
 /*
  * Charge the fees of one withdrawal with libb2c (the B2COPY fee flow).
  *
- * Build (from the crate root, after `cargo build --release`):
- *   make -C examples/c                # -> build/c/fee, see examples/c/Makefile
- * or by hand:
- *   ln -sf libb2c.so target/release/libb2c.so.0.1.0     # the SONAME the loader looks for
- *   gcc -std=c11 -Wall -Wextra -Iinclude examples/c/fee.c -Ltarget/release -lb2c -o build/c/fee
+ * Build against an installed libb2c (`make install`, README "Install: C"):
+ *   gcc -std=c11 -Wall -Wextra examples/c/fee.c $(pkg-config --cflags --libs b2c) -o fee
+ * or against the repository's build:
+ *   cargo build --release && make -C examples/c      # -> build/c/fee, see examples/c/Makefile
  * Run:
- *   LD_LIBRARY_PATH=target/release B2C_BASE_URL=http://127.0.0.1:8080 B2C_ADMIN_ID=42 \
- *   B2C_DEVICE_IP=127.0.0.1 B2C_KEY_ID=kid1 B2C_PRIVATE_KEY=/path/key.pem build/c/fee
+ *   B2C_BASE_URL=http://127.0.0.1:8080 B2C_ADMIN_ID=42 B2C_DEVICE_IP=127.0.0.1 \
+ *   B2C_KEY_ID=kid1 B2C_PRIVATE_KEY=/path/key.pem ./fee
  *
  * Env: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (PEM path),
  * B2C_ACCOUNT (default 123456), B2C_REQUEST_ID (default example-1), B2C_WAIT_MS (default 60000),

@@ -1,4 +1,4 @@
-//! Broctagon CRM Open API — Authentication V2 (PROTOCOLS §2, seed 002).
+//! Broctagon CRM Open API — Authentication V2 (docs/PROTOCOLS.md §2).
 //!
 //! - Every request carries the header `key: <API key>`.
 //! - Every POST/PATCH/PUT with a non-empty body also carries

@@ -1,4 +1,4 @@
-//! RetailCRM (Simla) integration module — "simple connection" (PROTOCOLS §4, seed 004).
+//! RetailCRM (Simla) integration module — "simple connection" (docs/PROTOCOLS.md §4).
 //!
 //! The module (the integrator's web app) answers two requests from the CRM *system*:
 //! - `configUrl` → [`config_response`];

@@ -1,4 +1,4 @@
-//! B2BINPAY v2 API token authentication (PROTOCOLS §3, seed 003).
+//! B2BINPAY v2 API token authentication (docs/PROTOCOLS.md §3).
 //!
 //! - `POST {base}/token/` with login/password → access + refresh tokens, their RFC 3339
 //!   expiry times, and `meta.{time, sign}`. `meta.sign` is verified in constant time:

@@ -1,5 +1,5 @@
 //! B2COPY external-CRM integration: ES256 external JWT, token exchange and refresh, and fee
-//! processing with polling. Protocol facts and decisions: `shared/PROTOCOLS.md` §1.
+//! processing with polling. Protocol facts and decisions: `docs/PROTOCOLS.md` §1.
 
 mod client;
 pub mod jwt;
