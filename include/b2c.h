@@ -340,7 +340,9 @@ b2c_status b2c_fee_process(const b2c_client *client,
 /*
  The `signature` header value for a CRM Open API request: `sha256=<hex HMAC-SHA256(key =
  API key, message = body)>` for POST/PATCH/PUT with a non-empty body, "" otherwise
- (then send no signature header). Always send `key: <API key>` as well.
+ (then send no signature header). Always send `key: <API key>` as well. An empty or
+ header-unsafe API key, or a method other than GET, POST, PUT, PATCH or DELETE (any case,
+ nothing around it), is B2C_INVALID_ARGUMENT: a typo never yields an unsigned request.
  THE BYTES SIGNED MUST BE THE BYTES SENT: sign the exact body you put on the wire, never a
  re-encoding of it. Free `*out_signature` with `b2c_string_free`.
  */
@@ -353,7 +355,8 @@ b2c_status b2c_crm_sign_request(const char *api_key,
 
 /*
  Check a request's `signature` header (`sha256=<hex>`) against its body with the API key,
- in constant time. B2C_OK when valid, B2C_SIGNATURE_INVALID when not.
+ in constant time. B2C_OK when valid, B2C_SIGNATURE_INVALID when not; an empty or
+ header-unsafe API key is B2C_INVALID_ARGUMENT.
  */
 b2c_status b2c_crm_verify_signature(const char *api_key,
                                     const char *body,
@@ -364,7 +367,8 @@ b2c_status b2c_crm_verify_signature(const char *api_key,
 /*
  Check a webhook's `X-Crm-Signature` (hex HMAC-SHA256 of the raw body keyed with the
  webhook secret; with or without `sha256=`) in constant time. B2C_OK when valid,
- B2C_SIGNATURE_INVALID when not.
+ B2C_SIGNATURE_INVALID when not; an empty secret is B2C_INVALID_ARGUMENT (anyone can
+ compute an HMAC under an empty key).
  */
 b2c_status b2c_webhook_verify(const char *secret,
                               size_t secret_len,
@@ -424,7 +428,8 @@ b2c_status b2c_jwt_mint(const b2c_key *key,
 
 /*
  Write `sha256=<64 lowercase hex HMAC-SHA256(key, payload)>` and a NUL into `out`
- (72 bytes). `key`/`payload` may be NULL only when their length is 0.
+ (72 bytes). `payload` may be NULL only when `payload_len` is 0; an empty key is
+ B2C_INVALID_ARGUMENT (a signature under an empty key authenticates nothing).
  Returns B2C_BUFFER_TOO_SMALL without writing anything when `out_len < 72`.
  */
 b2c_status b2c_sign_payload(const uint8_t *key,
@@ -505,7 +510,8 @@ b2c_status b2c_retailcrm_error_response(const char *message, char **out_json, b2
  with `X-API-KEY` and the form field `integrationModule=<module_json>`. `system_url` must
  be https (loopback excepted); redirects are never followed. A `{"success":false,
  "errorMsg":...}` answer is B2C_REMOTE carrying errorMsg. `http_config_json` may be NULL
- (defaults) or a JSON object of transport keys.
+ (defaults) or a JSON object of transport keys and `deadline_ms` (default 30000: the call
+ with its retries never takes longer).
  */
 b2c_status b2c_retailcrm_edit_module(const char *system_url,
                                      const char *api_key,

@@ -554,8 +554,9 @@ fn verdict(valid: bool, what: &str) -> CmdResult {
 
 fn crm_sign(key: ApiKeyArgs, method: &str, body: &BodyArg) -> CmdResult {
     let key = key.resolve()?;
+    b2c_core::crm_openapi::parse_method(method).map_err(|e| CliError::Usage(e.message().into()))?;
     let body = read_body(body)?;
-    for (name, value) in b2c_core::crm_openapi::sign_request(&key, method, &body) {
+    for (name, value) in b2c_core::crm_openapi::sign_request(&key, method, &body)? {
         println!("{name}: {value}");
     }
     Ok(Exit::Ok)
@@ -565,7 +566,7 @@ fn crm_verify(key: ApiKeyArgs, signature: &str, body: &BodyArg) -> CmdResult {
     let key = key.resolve()?;
     let body = read_body(body)?;
     verdict(
-        b2c_core::crm_openapi::verify_signature(&key, &body, signature),
+        b2c_core::crm_openapi::verify_signature(&key, &body, signature)?,
         "signature",
     )
 }
@@ -574,7 +575,7 @@ fn webhook_verify(secret: WebhookSecretArgs, signature: &str, body: &BodyArg) ->
     let secret = secret.resolve()?;
     let body = read_body(body)?;
     verdict(
-        b2c_core::crm_openapi::verify_webhook(secret.as_bytes(), &body, signature),
+        b2c_core::crm_openapi::verify_webhook(secret.as_bytes(), &body, signature)?,
         "X-Crm-Signature",
     )
 }
@@ -612,7 +613,10 @@ fn retailcrm_token(
             "register token",
         ),
         None => {
-            println!("{}", b2c_core::retailcrm::register_token(&secret, &api_key));
+            println!(
+                "{}",
+                b2c_core::retailcrm::register_token(&secret, &api_key)?
+            );
             Ok(Exit::Ok)
         }
     }

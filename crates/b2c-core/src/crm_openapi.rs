@@ -19,7 +19,7 @@
 use std::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{join_url, HttpClient, Method, Response};
+use crate::http::{HttpClient, Method, Request, Response, Url};
 use crate::signature::{sign_payload, verify_hex_mac, PrefixRule};
 
 /// Every CRM Open API wire name (headers, error codes) is named here and nowhere else.
@@ -40,11 +40,37 @@ pub mod wire {
     pub const ERR_INVALID_SIGNATURE: &str = "invalid_signature";
 }
 
+/// Check an API key: 1..1024 visible ASCII characters (it travels in the `key` header).
+pub fn check_api_key(api_key: &str) -> Result<()> {
+    if api_key.is_empty()
+        || api_key.len() > 1024
+        || !api_key.bytes().all(|b| (0x21..0x7f).contains(&b))
+    {
+        return Err(Error::invalid_arg(
+            "CRM Open API: the API key is empty or contains characters not allowed in a header",
+        ));
+    }
+    Ok(())
+}
+
+/// The method of a request: exactly GET, POST, PUT, PATCH or DELETE (any case). Anything
+/// else (`FOO`, `POST `) is an error: a typo must never produce an unsigned request.
+pub fn parse_method(method: &str) -> Result<Method> {
+    Method::parse(method).ok_or_else(|| {
+        let shown: String = method
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(16)
+            .collect();
+        Error::invalid_arg(format!(
+            "CRM Open API: unsupported method {shown:?}: use GET, POST, PUT, PATCH or DELETE"
+        ))
+    })
+}
+
 /// Whether requests with this method carry a signed body.
-fn method_is_signed(method: &str) -> bool {
-    ["POST", "PATCH", "PUT"]
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(method))
+fn method_is_signed(m: Method) -> bool {
+    matches!(m, Method::Post | Method::Patch | Method::Put)
 }
 
 /// The authentication headers of one request, as `(name, value)` pairs:
@@ -54,36 +80,53 @@ fn method_is_signed(method: &str) -> bool {
 /// **`body` must be the exact bytes that will be sent.** Do not re-encode JSON after
 /// signing: serialise once, sign, send the same buffer.
 ///
-/// The returned values contain the API key: do not log them.
-pub fn sign_request(api_key: &str, method: &str, body: &[u8]) -> Vec<(String, String)> {
+/// An unknown method or an empty/invalid API key is an error. The returned values contain
+/// the API key: do not log them.
+pub fn sign_request(api_key: &str, method: &str, body: &[u8]) -> Result<Vec<(String, String)>> {
+    check_api_key(api_key)?;
+    let m = parse_method(method)?;
     let mut headers = Vec::with_capacity(2);
     headers.push((wire::HEADER_KEY.to_string(), api_key.to_string()));
-    if method_is_signed(method) && !body.is_empty() {
+    if method_is_signed(m) && !body.is_empty() {
         headers.push((
             wire::HEADER_SIGNATURE.to_string(),
             sign_payload(api_key.as_bytes(), body),
         ));
     }
-    headers
+    Ok(headers)
 }
 
 /// Check a request `signature` header (`sha256=<hex>`, prefix required, hex in either case)
 /// against `body` under `api_key`, in constant time. This is the check the CRM performs;
 /// the sandbox uses it.
-pub fn verify_signature(api_key: &str, body: &[u8], signature_header: &str) -> bool {
-    verify_hex_mac(
+///
+/// An empty or header-unsafe API key is an error, not a "does not match".
+pub fn verify_signature(api_key: &str, body: &[u8], signature_header: &str) -> Result<bool> {
+    check_api_key(api_key)?;
+    Ok(verify_hex_mac(
         api_key.as_bytes(),
         body,
         signature_header,
         PrefixRule::Required,
-    )
+    ))
 }
 
 /// Check a webhook's `X-Crm-Signature` header against the raw request body, keyed with the
 /// webhook secret (not the API key). Accepts `sha256=<hex>` and bare `<hex>`, hex in either
 /// case; constant time. Pass the body exactly as received, before any JSON parsing.
-pub fn verify_webhook(secret: &[u8], raw_body: &[u8], x_crm_signature: &str) -> bool {
-    verify_hex_mac(secret, raw_body, x_crm_signature, PrefixRule::Optional)
+///
+/// An empty secret is an error: anyone can compute an HMAC under an empty key, so a webhook
+/// "verified" with one proves nothing.
+pub fn verify_webhook(secret: &[u8], raw_body: &[u8], x_crm_signature: &str) -> Result<bool> {
+    if secret.is_empty() {
+        return Err(Error::invalid_arg("the webhook secret must not be empty"));
+    }
+    Ok(verify_hex_mac(
+        secret,
+        raw_body,
+        x_crm_signature,
+        PrefixRule::Optional,
+    ))
 }
 
 /// Send one signed request to the CRM Open API: `{base_url}/{path}` with the `key` header,
@@ -102,37 +145,41 @@ pub fn verify_webhook(secret: &[u8], raw_body: &[u8], x_crm_signature: &str) -> 
 /// **`body` is sent exactly as given and the signature is computed over those bytes.**
 pub fn send(
     http: &HttpClient,
-    base_url: &str,
+    base_url: &Url,
     api_key: &str,
     method: &str,
     path: &str,
     body: &[u8],
-    deadline: Option<Instant>,
+    deadline: Instant,
 ) -> Result<Response> {
-    if api_key.is_empty() || !api_key.bytes().all(|b| (0x21..0x7f).contains(&b)) {
-        return Err(Error::invalid_arg(
-            "CRM Open API: the API key is empty or contains characters not allowed in a header",
-        ));
-    }
-    let url = join_url(base_url, path);
-    let headers = sign_request(api_key, method, body);
+    let m = parse_method(method)?;
+    let headers = sign_request(api_key, method, body)?;
+    let url = base_url.join(path);
     let refs: Vec<(&str, &str)> = headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let m = Method::parse(method).ok_or_else(|| {
-        Error::invalid_arg(format!("CRM Open API: unsupported method {method:?}"))
-    })?;
     let body = match m {
         Method::Get | Method::Delete if !body.is_empty() => {
             return Err(Error::invalid_arg(format!(
-                "CRM Open API: a {method} request has no body"
+                "CRM Open API: a {} request has no body",
+                m.as_str()
             )))
         }
         Method::Get | Method::Delete => None,
         _ => Some((wire::CONTENT_TYPE_JSON, body)),
     };
-    let resp = http.send(m, &url, &refs, body, deadline)?;
+    let resp = http.send(
+        &Request {
+            method: m,
+            url: &url,
+            headers: &refs,
+            body,
+            endpoint: "crm_openapi",
+            replayable: m.is_idempotent(),
+        },
+        deadline,
+    )?;
     match classify_auth_error(&resp) {
         Some(e) => Err(e),
         None => Ok(resp),
@@ -170,6 +217,14 @@ pub fn classify_auth_error(resp: &Response) -> Option<Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn vw(secret: &[u8], body: &[u8], sig: &str) -> bool {
+        verify_webhook(secret, body, sig).unwrap()
+    }
+
+    fn vs(key: &str, body: &[u8], sig: &str) -> bool {
+        verify_signature(key, body, sig).unwrap()
+    }
     use crate::signature::{hex_lower, hmac_sha256};
 
     const SECRET: &[u8] = b"It's a Secret to Everybody";
@@ -178,10 +233,10 @@ mod tests {
 
     #[test]
     fn webhook_vendor_vector() {
-        assert!(verify_webhook(SECRET, PAYLOAD, VECTOR));
-        assert!(verify_webhook(SECRET, PAYLOAD, &format!("sha256={VECTOR}")));
-        assert!(verify_webhook(SECRET, PAYLOAD, &VECTOR.to_uppercase()));
-        assert!(verify_webhook(
+        assert!(vw(SECRET, PAYLOAD, VECTOR));
+        assert!(vw(SECRET, PAYLOAD, &format!("sha256={VECTOR}")));
+        assert!(vw(SECRET, PAYLOAD, &VECTOR.to_uppercase()));
+        assert!(vw(
             SECRET,
             PAYLOAD,
             &format!("sha256={}", VECTOR.to_uppercase())
@@ -189,62 +244,73 @@ mod tests {
         // tampered signature, payload, secret
         let mut t = VECTOR.to_string();
         t.replace_range(63..64, "8");
-        assert!(!verify_webhook(SECRET, PAYLOAD, &t));
-        assert!(!verify_webhook(SECRET, b"Hello, World?", VECTOR));
-        assert!(!verify_webhook(
-            b"It's a secret to everybody",
-            PAYLOAD,
-            VECTOR
-        ));
+        assert!(!vw(SECRET, PAYLOAD, &t));
+        assert!(!vw(SECRET, b"Hello, World?", VECTOR));
+        assert!(!vw(b"It's a secret to everybody", PAYLOAD, VECTOR));
         // empty / malformed
-        assert!(!verify_webhook(SECRET, PAYLOAD, ""));
-        assert!(!verify_webhook(SECRET, PAYLOAD, "sha256="));
-        assert!(!verify_webhook(SECRET, PAYLOAD, &VECTOR[..63]));
-        assert!(!verify_webhook(SECRET, PAYLOAD, &format!("{VECTOR}0")));
-        assert!(!verify_webhook(SECRET, PAYLOAD, &format!("sha1={VECTOR}")));
+        assert!(!vw(SECRET, PAYLOAD, ""));
+        assert!(!vw(SECRET, PAYLOAD, "sha256="));
+        assert!(!vw(SECRET, PAYLOAD, &VECTOR[..63]));
+        assert!(!vw(SECRET, PAYLOAD, &format!("{VECTOR}0")));
+        assert!(!vw(SECRET, PAYLOAD, &format!("sha1={VECTOR}")));
     }
 
     #[test]
     fn sign_request_headers() {
         let body = br#"{"a":1}"#;
         for m in ["POST", "post", "Patch", "PUT"] {
-            let h = sign_request("k3y", m, body);
+            let h = sign_request("k3y", m, body).unwrap();
             assert_eq!(h.len(), 2, "{m}");
             assert_eq!(h[0], ("key".to_string(), "k3y".to_string()));
             assert_eq!(h[1].0, "signature");
             let want = format!("sha256={}", hex_lower(&hmac_sha256(b"k3y", body)));
             assert_eq!(h[1].1, want);
-            assert!(verify_signature("k3y", body, &h[1].1));
+            assert!(vs("k3y", body, &h[1].1));
         }
         // no signature without a body or for GET/DELETE
-        assert_eq!(sign_request("k3y", "POST", b"").len(), 1);
-        assert_eq!(sign_request("k3y", "GET", body).len(), 1);
-        assert_eq!(sign_request("k3y", "DELETE", body).len(), 1);
+        assert_eq!(sign_request("k3y", "POST", b"").unwrap().len(), 1);
+        assert_eq!(sign_request("k3y", "GET", body).unwrap().len(), 1);
+        assert_eq!(sign_request("k3y", "DELETE", body).unwrap().len(), 1);
+        // an unknown method or an empty key never yields an unsigned request
+        for m in ["FOO", "POST ", " POST", "", "GE T"] {
+            assert_eq!(
+                sign_request("k3y", m, body).unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{m:?}"
+            );
+        }
+        for k in ["", "a b", "k\n"] {
+            assert_eq!(
+                sign_request(k, "POST", body).unwrap_err().kind(),
+                ErrorKind::InvalidArgument
+            );
+        }
+        assert!(verify_signature("", body, "sha256=00").is_err());
+        assert!(
+            verify_webhook(b"", body, "00").is_err(),
+            "an empty webhook secret proves nothing"
+        );
     }
 
     #[test]
     fn signature_is_over_exact_bytes() {
         let sent = br#"{"b":2, "a":"\u00e9"}"#;
         let reencoded = br#"{"a":"\u00e9","b":2}"#;
-        let h = sign_request("key", "POST", sent);
-        assert!(verify_signature("key", sent, &h[1].1));
-        assert!(!verify_signature("key", reencoded, &h[1].1));
+        let h = sign_request("key", "POST", sent).unwrap();
+        assert!(vs("key", sent, &h[1].1));
+        assert!(!vs("key", reencoded, &h[1].1));
     }
 
     #[test]
     fn verify_signature_requires_prefix() {
         let body = b"{}";
         let hex = hex_lower(&hmac_sha256(b"key", body));
-        assert!(!verify_signature("key", body, &hex));
-        assert!(verify_signature("key", body, &format!("sha256={hex}")));
-        assert!(verify_signature(
-            "key",
-            body,
-            &format!("sha256={}", hex.to_uppercase())
-        ));
-        assert!(!verify_signature("other", body, &format!("sha256={hex}")));
-        assert!(!verify_signature("key", b"{ }", &format!("sha256={hex}")));
-        assert!(!verify_signature("key", body, ""));
+        assert!(!vs("key", body, &hex));
+        assert!(vs("key", body, &format!("sha256={hex}")));
+        assert!(vs("key", body, &format!("sha256={}", hex.to_uppercase())));
+        assert!(!vs("other", body, &format!("sha256={hex}")));
+        assert!(!vs("key", b"{ }", &format!("sha256={hex}")));
+        assert!(!vs("key", body, ""));
     }
 
     fn resp(status: u16, body: &str) -> Response {
@@ -271,43 +337,19 @@ mod tests {
     #[test]
     fn send_rejects_bad_inputs_without_leaking_key() {
         let http = HttpClient::new(Default::default()).unwrap();
-        let e = send(&http, "https://example.invalid", "", "GET", "/x", b"", None).unwrap_err();
+        let base = Url::parse("https://example.invalid").unwrap();
+        let dl = Instant::now() + std::time::Duration::from_secs(5);
+        let e = send(&http, &base, "", "GET", "/x", b"", dl).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-        let e = send(
-            &http,
-            "https://example.invalid",
-            "sec\nret",
-            "GET",
-            "/x",
-            b"",
-            None,
-        )
-        .unwrap_err();
+        let e = send(&http, &base, "sec\nret", "GET", "/x", b"", dl).unwrap_err();
         assert!(!e.message().contains("sec"));
-        let e = send(
-            &http,
-            "https://example.invalid",
-            "supersecret",
-            "TRACE",
-            "/x",
-            b"",
-            None,
-        )
-        .unwrap_err();
+        let e = send(&http, &base, "supersecret", "TRACE", "/x", b"", dl).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(!format!("{e:?}").contains("supersecret"));
-        let e = send(
-            &http,
-            "https://example.invalid",
-            "k",
-            "GET",
-            "/x",
-            b"{}",
-            None,
-        )
-        .unwrap_err();
+        let e = send(&http, &base, "k", "GET", "/x", b"{}", dl).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-        let e = send(&http, "http://example.com", "k", "POST", "/x", b"{}", None).unwrap_err();
+        let plain = Url::parse("http://example.com").unwrap();
+        let e = send(&http, &plain, "k", "POST", "/x", b"{}", dl).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InsecureUrl);
     }
 }

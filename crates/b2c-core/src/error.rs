@@ -61,14 +61,66 @@ pub enum ErrorKind {
     Remote,
 }
 
+/// What exactly failed on the way, finer than [`ErrorKind`]: the retry policy decides on it
+/// and the statistics count retries by it. `None` for failures that are not about the
+/// network exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Cause {
+    #[default]
+    None,
+    /// The host name does not exist (the resolver said so): permanent, never retried.
+    DnsNotFound,
+    /// The resolver failed temporarily (no answer, SERVFAIL): retried.
+    DnsTemporary,
+    /// The TCP connection could not be made (refused, unreachable) or timed out.
+    Connect,
+    /// The connection broke during the exchange (reset, closed before the full answer).
+    Reset,
+    /// No data for the read timeout.
+    ReadTimeout,
+    /// The caller's deadline ran out: never retried.
+    Deadline,
+    /// The server answered 5xx.
+    Status5xx,
+    /// The server answered 429.
+    Throttled,
+    /// The answer could not be parsed (retried only where the call is idempotent and says so).
+    Malformed,
+    /// TLS handshake or certificate failure: never retried.
+    Tls,
+    /// A proxy refused or failed the tunnel.
+    Proxy,
+}
+
+impl Cause {
+    /// A stable lowercase name (statistics, logs).
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::None => "none",
+            Cause::DnsNotFound => "dns_not_found",
+            Cause::DnsTemporary => "dns_temporary",
+            Cause::Connect => "connect",
+            Cause::Reset => "reset",
+            Cause::ReadTimeout => "read_timeout",
+            Cause::Deadline => "deadline",
+            Cause::Status5xx => "status_5xx",
+            Cause::Throttled => "throttled",
+            Cause::Malformed => "malformed",
+            Cause::Tls => "tls",
+            Cause::Proxy => "proxy",
+        }
+    }
+}
+
 /// An error with a kind, a human-readable message and, when an HTTP exchange produced it,
-/// the HTTP status and any `Retry-After`.
+/// the HTTP status, any `Retry-After` and the precise [`Cause`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
     http_status: Option<u16>,
     retry_after: Option<Duration>,
+    cause: Cause,
 }
 
 impl Error {
@@ -78,7 +130,17 @@ impl Error {
             message: message.into(),
             http_status: None,
             retry_after: None,
+            cause: Cause::None,
         }
+    }
+
+    pub fn with_cause(mut self, cause: Cause) -> Self {
+        self.cause = cause;
+        self
+    }
+
+    pub fn cause(&self) -> Cause {
+        self.cause
     }
 
     pub fn with_http_status(mut self, status: u16) -> Self {
@@ -128,6 +190,7 @@ impl fmt::Debug for Error {
             .field("kind", &self.kind)
             .field("message", &self.message)
             .field("http_status", &self.http_status)
+            .field("cause", &self.cause)
             .finish()
     }
 }

@@ -1,9 +1,13 @@
 //! P-256 keys: generation, PEM loading (PKCS#8 and SEC1), public-key derivation.
 //!
-//! Parsing and classification use the pure-Rust `p256`/`pkcs8` crates, which give precise
-//! reasons for a rejected key. The loaded key lives in an AWS-LC `EcdsaKeyPair` (fast ES256,
-//! and AWS-LC cleanses key memory when it frees it); every intermediate copy we make (PEM
-//! text, DER bytes, the `p256::SecretKey`) is zeroized on drop.
+//! The structure is classified with the pure-Rust `pkcs8`/`sec1` decoders (precise reasons
+//! for a rejected key: type, curve, encryption), then the DER is handed to AWS-LC once
+//! (`EcdsaKeyPair`: fast ES256, and AWS-LC cleanses key memory when it frees it). No
+//! public-key derivation happens in Rust and the key is parsed into a signing key only once.
+//! Every intermediate copy we make (PEM text, DER bytes) is zeroized on drop.
+//!
+//! Key files are read defensively: a FIFO or device is refused without blocking (the file is
+//! opened non-blocking and must be a regular file), and at most [`MAX_PEM_BYTES`] are read.
 
 use std::fmt;
 use std::path::Path;
@@ -11,7 +15,8 @@ use std::path::Path;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::Engine as _;
-use p256::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding, ObjectIdentifier};
+use p256::pkcs8::der::Decode;
+use p256::pkcs8::{EncodePublicKey, LineEnding, ObjectIdentifier};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -20,12 +25,18 @@ const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.84
 const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
-/// DER encoding of the prime256v1 OID, as it appears inside a SEC1 `ECPrivateKey`.
-const DER_OID_P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-/// Prefix of the DER encoding of any named-curve OID under `1.3.132.0` (secp384r1, secp521r1,
-/// secp256k1, ...) or `1.2.840.10045.3.1` (prime curves).
-const DER_OID_CERTICOM_PREFIX: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00];
-const DER_OID_PRIME_PREFIX: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01];
+/// DER of the prime-field OID 1.2.840.10045.1.1: present in explicit curve parameters.
+const DER_OID_PRIME_FIELD: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x01, 0x01];
+
+/// Largest PEM accepted (a P-256 key PEM is about 250 bytes).
+pub const MAX_PEM_BYTES: usize = 64 * 1024;
+
+fn not_p256() -> Error {
+    key_err(
+        ErrorKind::KeyUnsupportedCurve,
+        "EC key is not on curve P-256 (prime256v1); ES256 needs P-256",
+    )
+}
 
 /// An ES256 (P-256) private key, ready to sign.
 ///
@@ -118,7 +129,14 @@ impl PrivateKey {
     /// Ed25519, ...), [`ErrorKind::KeyUnsupportedCurve`] (P-384, secp256k1, ...) and
     /// [`ErrorKind::KeyInvalid`] for anything else.
     pub fn from_pem(pem: &str) -> Result<Self> {
+        if pem.len() > MAX_PEM_BYTES {
+            return Err(key_err(
+                ErrorKind::KeyInvalid,
+                "the PEM is larger than 64 KiB: not a private key",
+            ));
+        }
         let blocks = pem_blocks(pem)?;
+        let mut outer_curve = None;
         if blocks.is_empty() {
             return Err(key_err(
                 ErrorKind::KeyInvalid,
@@ -127,7 +145,10 @@ impl PrivateKey {
         }
         for block in &blocks {
             match block.label.as_str() {
-                "EC PARAMETERS" => continue,
+                "EC PARAMETERS" => {
+                    outer_curve = ObjectIdentifier::from_der(&block.der).ok();
+                    continue;
+                }
                 "ENCRYPTED PRIVATE KEY" => {
                     return Err(key_err(
                         ErrorKind::KeyEncrypted,
@@ -148,7 +169,7 @@ impl PrivateKey {
                             "the EC private key is encrypted; decrypt it first (openssl pkey -in KEY -out PLAIN)",
                         ));
                     }
-                    return Self::from_sec1_der(&block.der);
+                    return Self::from_sec1_der(&block.der, outer_curve);
                 }
                 "PUBLIC KEY" | "EC PUBLIC KEY" => {
                     return Err(key_err(
@@ -170,15 +191,50 @@ impl PrivateKey {
         ))
     }
 
-    /// Read and load a PEM file. The file's text is zeroized after parsing.
+    /// Read and load a PEM file. The file must be a regular file of at most
+    /// [`MAX_PEM_BYTES`] (a FIFO, a device or `/dev/zero` is refused at once, never read);
+    /// its text is zeroized after parsing.
     pub fn from_pem_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read(path).map_err(|e| {
+        use std::io::Read;
+        let shown = path.display();
+        let io = |e: std::io::Error| {
             Error::new(
                 ErrorKind::Io,
-                format!("cannot read private key file {}: {e}", path.display()),
+                format!("cannot read private key file {shown}: {e}"),
             )
-        })?;
-        let text = Zeroizing::new(text);
+        };
+        let mut opts = std::fs::OpenOptions::new();
+        opts.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // Opening a FIFO for reading blocks until a writer appears; O_NONBLOCK does not.
+            opts.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
+        }
+        let file = opts.open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("private key file {shown} is not a regular file"),
+            ));
+        }
+        let too_big = || {
+            key_err(
+                ErrorKind::KeyInvalid,
+                "the private key file is larger than 64 KiB: not a PEM private key",
+            )
+        };
+        if meta.len() > MAX_PEM_BYTES as u64 {
+            return Err(too_big());
+        }
+        let mut text = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
+        file.take(MAX_PEM_BYTES as u64 + 1)
+            .read_to_end(&mut text)
+            .map_err(io)?;
+        if text.len() > MAX_PEM_BYTES {
+            return Err(too_big());
+        }
         let s = std::str::from_utf8(&text)
             .map_err(|_| key_err(ErrorKind::KeyInvalid, "private key file is not UTF-8 PEM"))?;
         Self::from_pem(s)
@@ -208,56 +264,57 @@ impl PrivateKey {
         }
         match info.algorithm.parameters_oid() {
             Ok(c) if c == OID_P256 => {}
-            _ => {
+            _ => return Err(not_p256()),
+        }
+        // The inner ECPrivateKey must agree (or say nothing).
+        if let Ok(inner) = sec1::EcPrivateKey::try_from(info.private_key) {
+            if inner
+                .parameters
+                .is_some_and(|p| p.named_curve() != Some(OID_P256))
+            {
+                return Err(not_p256());
+            }
+        }
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+            .map_err(|_| key_err(ErrorKind::KeyInvalid, "invalid P-256 private key"))?;
+        Ok(PrivateKey {
+            pair,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// A SEC1 `ECPrivateKey`. `outer_curve` is the curve of a preceding `EC PARAMETERS`
+    /// block, if any; a key that names no curve at all is refused (a 32-byte scalar could
+    /// belong to any 256-bit curve).
+    fn from_sec1_der(der: &[u8], outer_curve: Option<ObjectIdentifier>) -> Result<Self> {
+        let key = match sec1::EcPrivateKey::try_from(der) {
+            Ok(k) => k,
+            Err(_) if contains(der, DER_OID_PRIME_FIELD) => {
                 return Err(key_err(
                     ErrorKind::KeyUnsupportedCurve,
-                    "EC key is not on curve P-256 (prime256v1); ES256 needs P-256",
+                    "EC key with explicit curve parameters; re-export it with a named curve \
+                     (openssl ec -param_enc named_curve) on P-256",
+                ))
+            }
+            Err(_) => {
+                return Err(key_err(
+                    ErrorKind::KeyInvalid,
+                    "malformed SEC1 EC private key",
+                ))
+            }
+        };
+        match key.parameters.and_then(|p| p.named_curve()).or(outer_curve) {
+            Some(c) if c == OID_P256 => {}
+            Some(_) => return Err(not_p256()),
+            None => {
+                return Err(key_err(
+                    ErrorKind::KeyInvalid,
+                    "SEC1 EC private key without curve parameters: its curve is unknown; \
+                     export it with its named curve (openssl ec -param_out) or as PKCS#8",
                 ))
             }
         }
-        let secret = p256::SecretKey::from_pkcs8_der(der)
-            .map_err(|_| key_err(ErrorKind::KeyInvalid, "invalid P-256 private key"))?;
-        Self::from_secret(&secret)
-    }
-
-    fn from_sec1_der(der: &[u8]) -> Result<Self> {
-        match p256::SecretKey::from_sec1_der(der) {
-            Ok(secret) => {
-                // from_sec1_der ignores the curve parameter; reject an explicit other curve.
-                if (contains(der, DER_OID_CERTICOM_PREFIX) || contains(der, DER_OID_PRIME_PREFIX))
-                    && !contains(der, DER_OID_P256)
-                {
-                    return Err(key_err(
-                        ErrorKind::KeyUnsupportedCurve,
-                        "EC key is not on curve P-256 (prime256v1); ES256 needs P-256",
-                    ));
-                }
-                Self::from_secret(&secret)
-            }
-            Err(_)
-                if !contains(der, DER_OID_P256)
-                    && (contains(der, DER_OID_CERTICOM_PREFIX)
-                        || contains(der, DER_OID_PRIME_PREFIX)) =>
-            {
-                Err(key_err(
-                    ErrorKind::KeyUnsupportedCurve,
-                    "EC key is not on curve P-256 (prime256v1); ES256 needs P-256",
-                ))
-            }
-            Err(_) => Err(key_err(
-                ErrorKind::KeyInvalid,
-                "malformed SEC1 EC private key",
-            )),
-        }
-    }
-
-    fn from_secret(secret: &p256::SecretKey) -> Result<Self> {
-        use p256::pkcs8::EncodePrivateKey;
-        // Re-encode as PKCS#8 v1 with the public key embedded, the form AWS-LC loads fastest.
-        let doc = secret
-            .to_pkcs8_der()
-            .map_err(|_| key_err(ErrorKind::KeyInvalid, "cannot encode P-256 key"))?;
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_bytes())
+        let pair = EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
             .map_err(|_| key_err(ErrorKind::KeyInvalid, "invalid P-256 private key"))?;
         Ok(PrivateKey {
             pair,

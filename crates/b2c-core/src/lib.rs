@@ -11,14 +11,19 @@
 
 pub mod b2binpay;
 pub mod b2copy;
+pub mod clock;
 pub mod config;
 pub mod crm_openapi;
 pub mod error;
+pub mod flight;
 pub mod http;
 pub mod keys;
 pub mod retailcrm;
+pub mod retry;
 pub mod signature;
+pub mod telemetry;
 pub mod timeutil;
+pub mod token;
 
 pub use error::{Error, ErrorKind, Result};
 

@@ -19,7 +19,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{join_url, HttpClient};
+use crate::http::{HttpClient, Url};
 use crate::signature::{hex_lower, hmac_sha256, verify_hex_mac, PrefixRule};
 
 /// Every RetailCRM wire name (paths, headers, form fields, JSON fields) is named here.
@@ -128,9 +128,18 @@ impl fmt::Debug for IntegrationModule {
 }
 
 /// The register token the system sends: lowercase hex HMAC-SHA256(key = module secret,
-/// msg = apiKey) (PHP `hash_hmac('sha256', $apiKey, $secret)`).
-pub fn register_token(secret: &str, api_key: &str) -> String {
-    hex_lower(&hmac_sha256(secret.as_bytes(), api_key.as_bytes()))
+/// msg = apiKey) (PHP `hash_hmac('sha256', $apiKey, $secret)`). An empty secret or API key
+/// is an error (a token under an empty secret authenticates nothing).
+pub fn register_token(secret: &str, api_key: &str) -> Result<String> {
+    if secret.is_empty() || api_key.is_empty() {
+        return Err(Error::invalid_arg(
+            "RetailCRM: the module secret and the API key must not be empty",
+        ));
+    }
+    Ok(hex_lower(&hmac_sha256(
+        secret.as_bytes(),
+        api_key.as_bytes(),
+    )))
 }
 
 /// Constant-time check of a register token (hex in either case). An empty secret never
@@ -309,16 +318,58 @@ fn check_api_key(api_key: &str) -> Result<()> {
 }
 
 /// Check a system URL: https (loopback http allowed), no query, fragment or credentials.
-fn check_system_url(http: &HttpClient, system_url: &str) -> Result<()> {
-    http.check_url(system_url)?;
-    let after_scheme = system_url.split_once("://").map(|x| x.1).unwrap_or("");
-    let authority = after_scheme.split('/').next().unwrap_or("");
-    if system_url.contains(['?', '#']) || authority.contains('@') {
-        return Err(Error::invalid_arg(
-            "RetailCRM: systemUrl must be a plain https://host[/path] URL",
-        ));
+fn check_system_url(http: &HttpClient, system_url: &str) -> Result<Url> {
+    let plain =
+        || Error::invalid_arg("RetailCRM: systemUrl must be a plain https://host[/path] URL");
+    let url = Url::parse(system_url).map_err(|_| plain())?;
+    crate::http::check_scheme(&url, http.config().allow_insecure_http)?;
+    if url.path.contains('?') {
+        return Err(plain());
     }
-    Ok(())
+    Ok(url)
+}
+
+/// The transport of the RetailCRM calls: an HTTP client and the deadline of one call, from
+/// the optional JSON object of transport keys and `deadline_ms` the C ABI takes.
+#[derive(Clone, Debug)]
+pub struct Calls {
+    pub http: HttpClient,
+    pub deadline: std::time::Duration,
+}
+
+impl Calls {
+    /// `None`: the defaults (30 s per call).
+    pub fn from_json(json: Option<&str>) -> Result<Calls> {
+        let (cfg, deadline) = crate::config::http_config_from_json(json)?;
+        Ok(Calls {
+            http: HttpClient::new(cfg)?,
+            deadline,
+        })
+    }
+
+    fn deadline(&self) -> Instant {
+        self.http.clock().now() + self.deadline
+    }
+
+    /// [`edit_module`] within this transport's deadline.
+    pub fn edit_module(
+        &self,
+        system_url: &str,
+        api_key: &str,
+        module: &IntegrationModule,
+    ) -> Result<()> {
+        edit_module(&self.http, system_url, api_key, module, self.deadline())
+    }
+
+    /// [`handle_register`] within this transport's deadline.
+    pub fn handle_register(
+        &self,
+        secret: &str,
+        form_body: &[u8],
+        module: &IntegrationModule,
+    ) -> String {
+        handle_register(&self.http, secret, form_body, module, self.deadline())
+    }
 }
 
 /// Register or update the module in the account:
@@ -335,9 +386,9 @@ pub fn edit_module(
     system_url: &str,
     api_key: &str,
     module: &IntegrationModule,
-    deadline: Option<Instant>,
+    deadline: Instant,
 ) -> Result<()> {
-    check_system_url(http, system_url)?;
+    let system = check_system_url(http, system_url)?;
     check_api_key(api_key)?;
     if module.code.is_empty() {
         return Err(Error::invalid_arg("RetailCRM: the module code is empty"));
@@ -345,12 +396,14 @@ pub fn edit_module(
     let json = serde_json::to_string(module)
         .map_err(|_| Error::invalid_arg("RetailCRM: the module cannot be encoded as JSON"))?;
     let body = encode_form(&[(wire::FIELD_INTEGRATION_MODULE, &json)]);
-    let url = join_url(system_url, &wire::edit_path(&module.code));
+    let url = system.join(&wire::edit_path(&module.code));
     let resp = http.post(
         &url,
         &[(wire::HEADER_API_KEY, api_key)],
         wire::CONTENT_TYPE_FORM,
         body.as_bytes(),
+        "retailcrm_edit",
+        true,
         deadline,
     )?;
     let status = resp.status;
@@ -441,7 +494,7 @@ pub fn handle_register(
     secret: &str,
     form_body: &[u8],
     module: &IntegrationModule,
-    deadline: Option<Instant>,
+    deadline: Instant,
 ) -> String {
     match register(http, secret, form_body, module, deadline) {
         Ok(()) => register_success(&module.account_url),
@@ -455,7 +508,7 @@ fn register(
     secret: &str,
     form_body: &[u8],
     module: &IntegrationModule,
-    deadline: Option<Instant>,
+    deadline: Instant,
 ) -> std::result::Result<(), (String, String)> {
     if secret.is_empty() {
         return Err((
@@ -491,12 +544,16 @@ fn register(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn far() -> Instant {
+        Instant::now() + std::time::Duration::from_secs(30)
+    }
     use serde_json::{json, Value};
 
     #[test]
     fn token_vector_matches_php_hash_hmac() {
         // hash_hmac('sha256', 'what do ya want for nothing?', 'Jefe') — RFC 4231 case 2.
-        let t = register_token("Jefe", "what do ya want for nothing?");
+        let t = register_token("Jefe", "what do ya want for nothing?").unwrap();
         assert_eq!(
             t,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
@@ -535,7 +592,12 @@ mod tests {
             &format!("sha256={t}")
         ));
         // an empty secret never verifies, even against its own token
-        assert!(!verify_register_token("", "k", &register_token("", "k")));
+        assert!(register_token("", "k").is_err() && register_token("s", "").is_err());
+        assert!(!verify_register_token(
+            "",
+            "k",
+            &hex_lower(&hmac_sha256(b"", b"k"))
+        ));
     }
 
     #[test]
@@ -705,7 +767,7 @@ mod tests {
         let key = "account-api-key-ABC";
         let m = module();
         let check = |body: &str, want: &str| {
-            let ans = handle_register(&http, secret, body.as_bytes(), &m, None);
+            let ans = handle_register(&http, secret, body.as_bytes(), &m, far());
             let v: Value = serde_json::from_str(&ans).unwrap();
             assert_eq!(v["success"], false, "{ans}");
             let msg = v["errorMsg"].as_str().unwrap();
@@ -713,7 +775,11 @@ mod tests {
             assert!(!ans.contains(secret) && !ans.contains(key), "{ans}");
         };
         check(
-            &reg_body("https://192.0.2.1", key, &register_token("wrong", key)),
+            &reg_body(
+                "https://192.0.2.1",
+                key,
+                &register_token("wrong", key).unwrap(),
+            ),
             "Invalid registration token",
         );
         check(
@@ -727,15 +793,27 @@ mod tests {
         check("%zz", "malformed");
         // valid token, but plain http to a remote host is refused without a call
         check(
-            &reg_body("http://192.0.2.1", key, &register_token(secret, key)),
+            &reg_body(
+                "http://192.0.2.1",
+                key,
+                &register_token(secret, key).unwrap(),
+            ),
             "Registration refused",
         );
         check(
-            &reg_body("https://192.0.2.1?x=1", key, &register_token(secret, key)),
+            &reg_body(
+                "https://192.0.2.1?x=1",
+                key,
+                &register_token(secret, key).unwrap(),
+            ),
             "Registration refused",
         );
         check(
-            &reg_body("https://user@192.0.2.1", key, &register_token(secret, key)),
+            &reg_body(
+                "https://user@192.0.2.1",
+                key,
+                &register_token(secret, key).unwrap(),
+            ),
             "Registration refused",
         );
         // no secret configured
@@ -744,7 +822,7 @@ mod tests {
             "",
             reg_body("https://s", key, "x").as_bytes(),
             &m,
-            None,
+            far(),
         );
         assert!(ans.contains("not configured"));
     }

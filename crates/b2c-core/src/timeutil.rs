@@ -86,6 +86,31 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::from_secs(secs as u64) + Duration::from_nanos(nanos))
 }
 
+/// Parse an HTTP date in the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110
+/// §5.6.7), the one `Retry-After` uses in practice.
+pub fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let rest = s.trim().split_once(", ")?.1;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    if parts.len() != 5 || parts[4] != "GMT" {
+        return None;
+    }
+    let d: u32 = parts[0].parse().ok()?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| *x == parts[1])? as u32 + 1;
+    let y: i64 = parts[2].parse().ok()?;
+    let hms: Vec<u32> = parts[3]
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<Vec<u32>>>()?;
+    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || d == 0 || d > 31 {
+        return None;
+    }
+    let secs = days_from_civil(y, m, d) * 86400 + (hms[0] * 3600 + hms[1] * 60 + hms[2]) as i64;
+    (secs >= 0).then(|| UNIX_EPOCH + Duration::from_secs(secs as u64))
+}
+
 /// Format Unix seconds + microseconds as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
 pub fn format_rfc3339_micros(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -127,5 +152,14 @@ mod tests {
         assert!(parse_rfc3339("2020-13-29T05:42:11Z").is_none());
         assert!(parse_rfc3339("garbage").is_none());
         assert!(parse_rfc3339("2020-12-29T05:42:11").is_none());
+    }
+
+    #[test]
+    fn http_dates() {
+        let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 784111777);
+        assert!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").is_none());
+        assert!(parse_http_date("06 Nov 1994").is_none());
+        assert!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT").is_none());
     }
 }

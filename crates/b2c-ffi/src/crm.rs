@@ -24,7 +24,9 @@ fn verdict(valid: bool) -> Result<(), Fail> {
 
 /// The `signature` header value for a CRM Open API request: `sha256=<hex HMAC-SHA256(key =
 /// API key, message = body)>` for POST/PATCH/PUT with a non-empty body, "" otherwise
-/// (then send no signature header). Always send `key: <API key>` as well.
+/// (then send no signature header). Always send `key: <API key>` as well. An empty or
+/// header-unsafe API key, or a method other than GET, POST, PUT, PATCH or DELETE (any case,
+/// nothing around it), is B2C_INVALID_ARGUMENT: a typo never yields an unsigned request.
 /// THE BYTES SIGNED MUST BE THE BYTES SENT: sign the exact body you put on the wire, never a
 /// re-encoding of it. Free `*out_signature` with `b2c_string_free`.
 #[no_mangle]
@@ -41,7 +43,7 @@ pub unsafe extern "C" fn b2c_crm_sign_request(
         let method = str_arg(method, "method")?;
         let body = bytes_arg(body.cast(), body_len, "body")?;
         out_arg(out_signature, "out_signature")?;
-        let headers = crm_openapi::sign_request(api_key, method, body);
+        let headers = crm_openapi::sign_request(api_key, method, body)?;
         let sig = headers
             .iter()
             .find(|(k, _)| k == crm_openapi::wire::HEADER_SIGNATURE)
@@ -53,7 +55,8 @@ pub unsafe extern "C" fn b2c_crm_sign_request(
 }
 
 /// Check a request's `signature` header (`sha256=<hex>`) against its body with the API key,
-/// in constant time. B2C_OK when valid, B2C_SIGNATURE_INVALID when not.
+/// in constant time. B2C_OK when valid, B2C_SIGNATURE_INVALID when not; an empty or
+/// header-unsafe API key is B2C_INVALID_ARGUMENT.
 #[no_mangle]
 pub unsafe extern "C" fn b2c_crm_verify_signature(
     api_key: *const c_char,
@@ -66,13 +69,14 @@ pub unsafe extern "C" fn b2c_crm_verify_signature(
         let api_key = str_arg(api_key, "api_key")?;
         let body = bytes_arg(body.cast(), body_len, "body")?;
         let signature = str_arg(signature, "signature")?;
-        verdict(crm_openapi::verify_signature(api_key, body, signature))
+        verdict(crm_openapi::verify_signature(api_key, body, signature)?)
     })
 }
 
 /// Check a webhook's `X-Crm-Signature` (hex HMAC-SHA256 of the raw body keyed with the
 /// webhook secret; with or without `sha256=`) in constant time. B2C_OK when valid,
-/// B2C_SIGNATURE_INVALID when not.
+/// B2C_SIGNATURE_INVALID when not; an empty secret is B2C_INVALID_ARGUMENT (anyone can
+/// compute an HMAC under an empty key).
 #[no_mangle]
 pub unsafe extern "C" fn b2c_webhook_verify(
     secret: *const c_char,
@@ -86,6 +90,6 @@ pub unsafe extern "C" fn b2c_webhook_verify(
         let secret = bytes_arg(secret.cast(), secret_len, "secret")?;
         let body = bytes_arg(body.cast(), body_len, "body")?;
         let signature = str_arg(signature, "signature")?;
-        verdict(crm_openapi::verify_webhook(secret, body, signature))
+        verdict(crm_openapi::verify_webhook(secret, body, signature)?)
     })
 }

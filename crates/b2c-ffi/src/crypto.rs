@@ -147,7 +147,8 @@ pub unsafe extern "C" fn b2c_jwt_mint(
 }
 
 /// Write `sha256=<64 lowercase hex HMAC-SHA256(key, payload)>` and a NUL into `out`
-/// (72 bytes). `key`/`payload` may be NULL only when their length is 0.
+/// (72 bytes). `payload` may be NULL only when `payload_len` is 0; an empty key is
+/// B2C_INVALID_ARGUMENT (a signature under an empty key authenticates nothing).
 /// Returns B2C_BUFFER_TOO_SMALL without writing anything when `out_len < 72`.
 #[no_mangle]
 pub unsafe extern "C" fn b2c_sign_payload(
@@ -162,6 +163,13 @@ pub unsafe extern "C" fn b2c_sign_payload(
         let key = bytes_arg(key, key_len, "key")?;
         let payload = bytes_arg(payload, payload_len, "payload")?;
         out_arg(out, "out")?;
+        if key.is_empty() {
+            return Err(Fail(
+                b2c_status::B2C_INVALID_ARGUMENT,
+                "the key is empty".into(),
+                0,
+            ));
+        }
         if out_len < SIGNATURE_LEN + 1 {
             return Err(Fail(b2c_status::B2C_BUFFER_TOO_SMALL, String::new(), 0));
         }

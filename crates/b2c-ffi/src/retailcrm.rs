@@ -5,8 +5,6 @@ use std::ffi::c_char;
 use super::error::b2c_error;
 use super::guard::*;
 use super::status::b2c_status;
-use b2c_core::config::http_config_from_json;
-use b2c_core::http::HttpClient;
 use b2c_core::retailcrm::{self, IntegrationModule};
 
 fn module_arg(json: *const c_char) -> Result<IntegrationModule, Fail> {
@@ -24,9 +22,9 @@ fn module_arg(json: *const c_char) -> Result<IntegrationModule, Fail> {
     })
 }
 
-fn http_arg(json: *const c_char) -> Result<HttpClient, Fail> {
+fn calls_arg(json: *const c_char) -> Result<retailcrm::Calls, Fail> {
     let json = unsafe { opt_str_arg(json, "http_config_json")? };
-    Ok(HttpClient::new(http_config_from_json(json)?)?)
+    Ok(retailcrm::Calls::from_json(json)?)
 }
 
 /// The register token RetailCRM sends: hex HMAC-SHA256(key = module secret, message =
@@ -41,7 +39,7 @@ pub unsafe extern "C" fn b2c_retailcrm_token(
     guard(err, || {
         let (secret, api_key) = (str_arg(secret, "secret")?, str_arg(api_key, "api_key")?);
         out_arg(out_token, "out_token")?;
-        let t = retailcrm::register_token(secret, api_key);
+        let t = retailcrm::register_token(secret, api_key)?;
         *out_token = owned_string(&t)?;
         Ok(())
     })
@@ -134,7 +132,8 @@ pub unsafe extern "C" fn b2c_retailcrm_error_response(
 /// with `X-API-KEY` and the form field `integrationModule=<module_json>`. `system_url` must
 /// be https (loopback excepted); redirects are never followed. A `{"success":false,
 /// "errorMsg":...}` answer is B2C_REMOTE carrying errorMsg. `http_config_json` may be NULL
-/// (defaults) or a JSON object of transport keys.
+/// (defaults) or a JSON object of transport keys and `deadline_ms` (default 30000: the call
+/// with its retries never takes longer).
 #[no_mangle]
 pub unsafe extern "C" fn b2c_retailcrm_edit_module(
     system_url: *const c_char,
@@ -147,8 +146,7 @@ pub unsafe extern "C" fn b2c_retailcrm_edit_module(
         let system_url = str_arg(system_url, "system_url")?;
         let api_key = str_arg(api_key, "api_key")?;
         let module = module_arg(module_json)?;
-        let http = http_arg(http_config_json)?;
-        retailcrm::edit_module(&http, system_url, api_key, &module, None)?;
+        calls_arg(http_config_json)?.edit_module(system_url, api_key, &module)?;
         Ok(())
     })
 }
@@ -174,8 +172,7 @@ pub unsafe extern "C" fn b2c_retailcrm_handle_register(
         let body = bytes_arg(form_body.cast(), form_len, "form_body")?;
         out_arg(out_answer_json, "out_answer_json")?;
         let module = module_arg(module_json)?;
-        let http = http_arg(http_config_json)?;
-        let answer = retailcrm::handle_register(&http, secret, body, &module, None);
+        let answer = calls_arg(http_config_json)?.handle_register(secret, body, &module);
         *out_answer_json = owned_string(&answer)?;
         Ok(())
     })

@@ -195,19 +195,24 @@ pub fn post_register_form(
     token_override: Option<&str>,
     deadline: Option<Instant>,
 ) -> Result<(u16, Value)> {
-    let token = token_override
-        .map(str::to_string)
-        .unwrap_or_else(|| register_token(secret, api_key));
+    let token = match token_override {
+        Some(t) => t.to_string(),
+        None => register_token(secret, api_key)?,
+    };
+    let url = b2c_core::http::Url::parse(register_url)?;
+    let deadline = deadline.unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(30));
     let body = encode_form(&[
         (wire::FIELD_SYSTEM_URL, system_url),
         (wire::FIELD_API_KEY, api_key),
         (wire::FIELD_TOKEN, &token),
     ]);
     let resp = http.post(
-        register_url,
+        &url,
         &[],
         wire::CONTENT_TYPE_FORM,
         body.as_bytes(),
+        "register",
+        true,
         deadline,
     )?;
     let v = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);

@@ -24,24 +24,27 @@ pub mod wire;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::http::{join_url, ErrorBody, HttpClient, Response};
+use crate::clock::Clock;
+use crate::error::{Cause, Error, ErrorKind, Result};
+use crate::flight::Flight;
+use crate::http::{ErrorBody, HttpClient, Response, Url};
+use crate::retry::{RetryPolicy, Retryable};
 use crate::signature::{ct_eq, decode_hex32, hex_lower, hmac_sha256_parts};
+use crate::telemetry::{Level, Stats, Telemetry};
 use crate::timeutil::parse_rfc3339;
+use crate::token::{check_token, Schedule};
 
 /// Default: renew the access token this long before it expires.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(10);
 /// Default: the whole of one operation (including retries) must finish within this.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
-
-const BACKOFF_BASE: Duration = Duration::from_millis(200);
-const BACKOFF_CAP: Duration = Duration::from_secs(4);
 
 /// Settings of one B2BINPAY credential.
 #[derive(Clone)]
@@ -180,9 +183,7 @@ struct Held {
     access: Zeroizing<String>,
     /// `None` once taken out to be sent.
     refresh: Option<Zeroizing<String>>,
-    /// Renew the access token from this instant on.
-    access_renew_at: Instant,
-    access_expires: Instant,
+    access_schedule: Schedule,
     /// Do not send the refresh token after this instant (log in instead).
     refresh_usable_until: Instant,
     /// The refresh token's stated expiry, on our monotonic clock.
@@ -193,10 +194,8 @@ struct Held {
 #[derive(Default)]
 struct State {
     held: Option<Held>,
-    /// Incremented by every completed renewal (login or refresh, success or failure).
-    flight: u64,
-    /// The outcome of the last renewal, shared with callers that waited for it.
-    last_error: Option<Error>,
+    /// Bumped by every pair installed.
+    generation: u64,
     /// Server clock minus local clock, in nanoseconds, measured at the last login.
     clock_offset_ns: i128,
 }
@@ -205,10 +204,14 @@ struct State {
 pub struct B2binpayClient {
     cfg: B2binpayConfig,
     http: HttpClient,
+    clock: Arc<dyn Clock>,
     key: Zeroizing<[u8; 32]>,
+    token_url: Url,
+    refresh_url: Url,
     state: Mutex<State>,
-    /// Held for the duration of a login/refresh: at most one renewal at a time.
-    auth: Mutex<()>,
+    /// At most one renewal (login or refresh) at a time; a waiter never waits past its own
+    /// deadline.
+    flight: Flight,
     suspicious: AtomicU64,
     logins: AtomicU64,
     refreshes: AtomicU64,
@@ -230,10 +233,13 @@ enum RefreshFailure {
     Other(Error),
 }
 
+const TARGET: &str = "b2binpay";
+
 impl B2binpayClient {
     /// Validate the configuration (https base URL unless loopback, non-empty credentials).
+    /// The client reports to `http`'s telemetry and times with `http`'s clock.
     pub fn new(cfg: B2binpayConfig, http: HttpClient) -> Result<Self> {
-        http.check_url(&cfg.base_url)?;
+        let base = http.check_url(&cfg.base_url)?;
         if cfg.login.is_empty() || cfg.password.is_empty() {
             return Err(Error::new(
                 ErrorKind::Config,
@@ -247,12 +253,18 @@ impl B2binpayClient {
             ));
         }
         let key = sign_key(&cfg.login, &cfg.password);
+        let tel = http.telemetry();
+        tel.redactor.add(&cfg.login);
+        tel.redactor.add(&cfg.password);
         Ok(B2binpayClient {
+            token_url: base.join(wire::PATH_TOKEN),
+            refresh_url: base.join(wire::PATH_REFRESH),
+            clock: http.clock().clone(),
             cfg,
             http,
             key,
             state: Mutex::new(State::default()),
-            auth: Mutex::new(()),
+            flight: Flight::new(),
             suspicious: AtomicU64::new(0),
             logins: AtomicU64::new(0),
             refreshes: AtomicU64::new(0),
@@ -263,7 +275,13 @@ impl B2binpayClient {
         &self.cfg
     }
 
-    /// How many suspicious refresh rejections this client has seen.
+    /// The log sink and statistics of this handle.
+    pub fn telemetry(&self) -> &Arc<Telemetry> {
+        self.http.telemetry()
+    }
+
+    /// How many suspicious refresh rejections this client has seen (the history; each
+    /// event is reported once, to the call that met it).
     pub fn suspicious_events(&self) -> u64 {
         self.suspicious.load(Ordering::Relaxed)
     }
@@ -287,9 +305,11 @@ impl B2binpayClient {
     /// [`access_token`](Self::access_token) refreshes. The refresh token is kept.
     pub fn invalidate_access(&self) {
         if let Some(h) = self.state.lock().held.as_mut() {
-            let now = Instant::now();
-            h.access_renew_at = now;
-            h.access_expires = now;
+            let now = self.clock.now();
+            h.access_schedule = Schedule {
+                renew_at: now,
+                expires_at: now,
+            };
         }
     }
 
@@ -300,9 +320,8 @@ impl B2binpayClient {
 
     /// Log in now (`POST {base}/token/`), replacing any tokens.
     pub fn login(&self) -> Result<TokenInfo> {
-        let deadline = Instant::now() + self.cfg.deadline;
-        let _g = self.lock_auth(deadline)?;
-        self.finish_flight(self.do_login(deadline, false))
+        let deadline = self.clock.now() + self.cfg.deadline;
+        self.led(deadline, |d| self.do_login(d, false))
             .map(|(_, i)| i)
     }
 
@@ -310,9 +329,8 @@ impl B2binpayClient {
     /// already used, or about to expire) this logs in instead. A rejected unexpired refresh
     /// token is handled as described in the module docs (suspicious → log in again).
     pub fn refresh(&self) -> Result<TokenInfo> {
-        let deadline = Instant::now() + self.cfg.deadline;
-        let _g = self.lock_auth(deadline)?;
-        self.finish_flight(self.renew(deadline)).map(|(_, i)| i)
+        let deadline = self.clock.now() + self.cfg.deadline;
+        self.led(deadline, |d| self.renew(d)).map(|(_, i)| i)
     }
 
     /// A valid access token, logging in or refreshing ahead of expiry. Concurrent callers
@@ -322,57 +340,75 @@ impl B2binpayClient {
     }
 
     /// [`access_token`](Self::access_token) together with the pair's [`TokenInfo`].
+    /// `suspicious_refresh` is set only in the answer to the call whose renewal met the
+    /// suspicious rejection (an event, reported once; [`Self::suspicious_events`] counts them).
     pub fn access_token_with_info(&self) -> Result<(Zeroizing<String>, TokenInfo)> {
-        let deadline = Instant::now() + self.cfg.deadline;
-        let seen = {
-            let st = self.state.lock();
-            if let Some(h) = &st.held {
-                if Instant::now() < h.access_renew_at {
-                    return Ok((h.access.clone(), h.info.clone()));
-                }
-            }
-            st.flight
+        let deadline = self.clock.now() + self.cfg.deadline;
+        let quiet = |h: &Held| {
+            (
+                h.access.clone(),
+                TokenInfo {
+                    suspicious_refresh: false,
+                    ..h.info.clone()
+                },
+            )
         };
-        let _g = self.lock_auth(deadline)?;
-        {
-            let st = self.state.lock();
-            let now = Instant::now();
-            if let Some(h) = &st.held {
-                // Someone renewed while we waited (or the token is fresh anyway).
-                if now < h.access_renew_at || (st.flight != seen && now < h.access_expires) {
-                    return Ok((h.access.clone(), h.info.clone()));
+        let start_generation = self.state.lock().generation;
+        for _ in 0..3 {
+            let now = self.clock.now();
+            {
+                let st = self.state.lock();
+                if let Some(h) = &st.held {
+                    // Not due yet; or renewed by someone else since this call began (a pair
+                    // the server just issued is used even if its stated lifetime is odd);
+                    // or due but still valid while another caller renews.
+                    if !h.access_schedule.due(now)
+                        || st.generation != start_generation
+                        || (!h.access_schedule.expired(now) && self.flight.is_running())
+                    {
+                        return Ok(quiet(h));
+                    }
                 }
             }
-            if st.flight != seen {
-                if let Some(e) = &st.last_error {
-                    return Err(e.clone());
+            let seen = self.state.lock().generation;
+            if let Some(Some(led)) = self.flight.run(&*self.clock, deadline, || {
+                // Renewed by someone else between our look and the flight?
+                if self.state.lock().generation != seen {
+                    return Ok(None);
                 }
+                self.renew(deadline).map(Some)
+            })? {
+                return Ok(led);
             }
         }
-        self.finish_flight(self.renew(deadline))
-    }
-
-    fn lock_auth(&self, deadline: Instant) -> Result<parking_lot::MutexGuard<'_, ()>> {
-        self.auth.try_lock_until(deadline).ok_or_else(|| {
+        let st = self.state.lock();
+        st.held.as_ref().map(quiet).ok_or_else(|| {
             Error::new(
-                ErrorKind::Timeout,
-                "B2BINPAY: deadline exceeded waiting for a token renewal in progress",
+                ErrorKind::Protocol,
+                "B2BINPAY: no access token after renewing",
             )
         })
     }
 
-    fn finish_flight<T>(&self, r: Result<T>) -> Result<T> {
-        let mut st = self.state.lock();
-        st.flight += 1;
-        st.last_error = r.as_ref().err().cloned();
-        r
+    /// Run `op` as a flight leader (waiting, bounded, for any flight in progress first).
+    fn led(
+        &self,
+        deadline: Instant,
+        op: impl Fn(Instant) -> Result<(Zeroizing<String>, TokenInfo)>,
+    ) -> Result<(Zeroizing<String>, TokenInfo)> {
+        loop {
+            if let Some(r) = self.flight.run(&*self.clock, deadline, || op(deadline))? {
+                return Ok(r);
+            }
+            // We followed someone else's flight; an explicit login/refresh runs its own.
+        }
     }
 
-    /// Refresh if a usable refresh token is held, else log in. Caller holds `auth`.
+    /// Refresh if a usable refresh token is held, else log in. Runs inside the flight.
     fn renew(&self, deadline: Instant) -> Result<(Zeroizing<String>, TokenInfo)> {
         let taken = {
             let mut st = self.state.lock();
-            let now = Instant::now();
+            let now = self.clock.now();
             match st.held.as_mut() {
                 Some(h) if now < h.refresh_usable_until => {
                     h.refresh.take().map(|r| (r, h.refresh_expires))
@@ -386,22 +422,35 @@ impl B2binpayClient {
                 Ok(x) => return Ok(x),
                 Err(RefreshFailure::Rejected) => {
                     self.clear();
-                    if Instant::now() < refresh_expires {
+                    if self.clock.now() < refresh_expires {
                         suspicious = true;
                         self.suspicious.fetch_add(1, Ordering::Relaxed);
-                        eprintln!(
-                            "b2c: B2BINPAY: SUSPICIOUS: an unexpired refresh token was rejected \
-                             (401 code 2007); all tokens dropped, logging in again"
+                        Stats::inc(&self.telemetry().stats.suspicious);
+                        self.telemetry().emit_must_see(
+                            Level::Warn,
+                            TARGET,
+                            format_args!(
+                                "SUSPICIOUS: an unexpired refresh token was rejected (401 code \
+                                 2007); all tokens dropped, logging in again"
+                            ),
                         );
                     }
                 }
                 Err(RefreshFailure::Other(e)) => {
                     // The refresh token may or may not have been consumed: it is never sent
                     // again. A forged response is not retried.
-                    if e.kind() == ErrorKind::ResponseSignatureInvalid || Instant::now() >= deadline
+                    if e.kind() == ErrorKind::ResponseSignatureInvalid
+                        || self.clock.remaining(deadline).is_zero()
                     {
                         return Err(e);
                     }
+                    crate::log!(
+                        self.telemetry(),
+                        Level::Info,
+                        TARGET,
+                        "logging in again: the refresh failed ({})",
+                        e.message()
+                    );
                 }
             }
         }
@@ -417,12 +466,36 @@ impl B2binpayClient {
             serde_json::to_vec(&wire::login_body(&self.cfg.login, &self.cfg.password))
                 .map_err(|_| Error::protocol("B2BINPAY: could not encode the login request"))?,
         );
-        let url = join_url(&self.cfg.base_url, wire::PATH_TOKEN);
-        let resp = self.post_retrying(&url, &body, deadline, true)?;
-        self.logins.fetch_add(1, Ordering::Relaxed);
-        if !resp.is_success() {
-            return Err(status_error("token", &resp));
+        let tel = self.telemetry();
+        let resp = RetryPolicy {
+            base: BACKOFF_BASE,
+            max: BACKOFF_CAP,
         }
+        .run(
+            &*self.clock,
+            tel,
+            TARGET,
+            deadline,
+            Retryable::default(),
+            |_| {
+                let resp = self.http.post(
+                    &self.token_url,
+                    &[],
+                    wire::CONTENT_TYPE,
+                    &body,
+                    "token",
+                    true,
+                    deadline,
+                )?;
+                self.logins.fetch_add(1, Ordering::Relaxed);
+                Stats::inc(&tel.stats.auth_exchanges);
+                if resp.is_success() {
+                    Ok(resp)
+                } else {
+                    Err(status_error("token", &resp))
+                }
+            },
+        )?;
         let resp_body = Zeroizing::new(resp.body);
         let parsed: wire::TokenResponse = parse_json(&resp_body, "token")?;
         let attrs = parsed.data.attributes;
@@ -446,8 +519,9 @@ impl B2binpayClient {
         }
         let server_now = parse_rfc3339(&meta.time);
         if let Some(t) = server_now {
-            self.state.lock().clock_offset_ns = signed_diff_ns(t, SystemTime::now());
+            self.state.lock().clock_offset_ns = signed_diff_ns(t, self.clock.wall());
         }
+        crate::log!(tel, Level::Info, TARGET, "logged in (/token/)");
         self.store(attrs, server_now, false, suspicious)
     }
 
@@ -459,12 +533,22 @@ impl B2binpayClient {
         let body = Zeroizing::new(serde_json::to_vec(&wire::refresh_body(refresh)).map_err(
             |_| RefreshFailure::Other(Error::protocol("B2BINPAY: could not encode refresh")),
         )?);
-        let url = join_url(&self.cfg.base_url, wire::PATH_REFRESH);
-        // Never retried: a refresh token is sent at most once.
+        let tel = self.telemetry();
+        // Never retried, never replayed: a refresh token is sent at most once.
         let resp = self
-            .post_retrying(&url, &body, deadline, false)
+            .http
+            .post(
+                &self.refresh_url,
+                &[],
+                wire::CONTENT_TYPE,
+                &body,
+                "token_refresh",
+                false,
+                deadline,
+            )
             .map_err(RefreshFailure::Other)?;
         self.refreshes.fetch_add(1, Ordering::Relaxed);
+        Stats::inc(&tel.stats.refreshes);
         if !resp.is_success() {
             let errors = parse_api_errors(&resp.body);
             let code_2007 = errors.iter().any(|e| code_of(e).as_deref() == Some("2007"));
@@ -487,19 +571,21 @@ impl B2binpayClient {
                 return Err(RefreshFailure::Other(
                     Error::new(
                         ErrorKind::ResponseSignatureInvalid,
-                        "B2BINPAY: refresh response meta.sign does not verify; \
-                         the tokens were discarded",
+                        "B2BINPAY: refresh response meta.sign does not verify; the tokens were \
+                         discarded",
                     )
                     .with_http_status(resp.status),
                 ));
             }
         }
         let server_now = meta.as_ref().and_then(|m| parse_rfc3339(&m.time));
+        crate::log!(tel, Level::Info, TARGET, "refreshed (/token/refresh/)");
         self.store(attrs, server_now, true, false)
             .map_err(RefreshFailure::Other)
     }
 
-    /// Install a new pair. `server_now`: the server's clock at the response, if stated.
+    /// Check and install a new pair. `server_now`: the server's clock at the response, if
+    /// stated.
     fn store(
         &self,
         attrs: wire::TokenAttributes,
@@ -509,115 +595,54 @@ impl B2binpayClient {
     ) -> Result<(Zeroizing<String>, TokenInfo)> {
         let access = Zeroizing::new(attrs.access);
         let refresh = Zeroizing::new(attrs.refresh);
-        if access.is_empty() || refresh.is_empty() {
-            return Err(Error::protocol(
-                "B2BINPAY: token response has an empty token",
-            ));
-        }
+        check_token("B2BINPAY", "access token", &access)?;
+        check_token("B2BINPAY", "refresh token", &refresh)?;
         let access_at = parse_rfc3339(&attrs.access_expired_at).ok_or_else(|| {
             Error::protocol("B2BINPAY: access_expired_at is not an RFC 3339 timestamp")
         })?;
         let refresh_at = parse_rfc3339(&attrs.refresh_expired_at).ok_or_else(|| {
             Error::protocol("B2BINPAY: refresh_expired_at is not an RFC 3339 timestamp")
         })?;
+        let tel = self.telemetry();
+        tel.redactor.add(&access);
+        tel.redactor.add(&refresh);
         let mut st = self.state.lock();
-        let server_now = server_now.unwrap_or_else(|| shift(SystemTime::now(), st.clock_offset_ns));
-        let now = Instant::now();
-        let (access_renew_at, access_expires) =
-            schedule(now, server_now, access_at, self.cfg.refresh_margin);
-        let (refresh_usable_until, refresh_expires) =
-            schedule(now, server_now, refresh_at, self.cfg.refresh_margin);
+        let server_now = server_now.unwrap_or_else(|| shift(self.clock.wall(), st.clock_offset_ns));
+        let now = self.clock.now();
+        let life = |at: SystemTime| at.duration_since(server_now).unwrap_or(Duration::ZERO);
+        let access_life = life(access_at).min(crate::token::MAX_SCHEDULED_LIFETIME);
+        let refresh_life = life(refresh_at).min(crate::token::MAX_SCHEDULED_LIFETIME);
+        // A stated lifetime too short to schedule is used until it expires by the clock.
+        let access_schedule = Schedule::new(now, Some(access_life), self.cfg.refresh_margin)
+            .unwrap_or(Schedule {
+                renew_at: now + access_life,
+                expires_at: now + access_life,
+            });
+        let refresh_margin = self.cfg.refresh_margin.min(refresh_life / 5);
         let info = TokenInfo {
             access_expires_at: access_at,
             refresh_expires_at: refresh_at,
             via_refresh,
             suspicious_refresh: suspicious,
         };
+        st.generation += 1;
         st.held = Some(Held {
             access: access.clone(),
             refresh: Some(refresh),
-            access_renew_at,
-            access_expires,
-            refresh_usable_until,
-            refresh_expires,
-            info: info.clone(),
+            access_schedule,
+            refresh_usable_until: now + (refresh_life - refresh_margin),
+            refresh_expires: now + refresh_life,
+            info: TokenInfo {
+                suspicious_refresh: false,
+                ..info.clone()
+            },
         });
         Ok((access, info))
     }
-
-    /// POST with retries: 429 (after `Retry-After`, or backoff) always; 5xx, network errors
-    /// and timeouts only with `retry_transient`. Stops when the next wait would pass the
-    /// deadline and returns the last outcome. A final 429 becomes [`ErrorKind::Throttled`].
-    fn post_retrying(
-        &self,
-        url: &str,
-        body: &[u8],
-        deadline: Instant,
-        retry_transient: bool,
-    ) -> Result<Response> {
-        let mut attempt: u32 = 0;
-        loop {
-            let r = self
-                .http
-                .post(url, &[], wire::CONTENT_TYPE, body, Some(deadline));
-            let wait = match &r {
-                Err(e)
-                    if retry_transient
-                        && matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout) =>
-                {
-                    backoff(attempt)
-                }
-                Ok(resp) if resp.status == 429 && retry_transient => {
-                    resp.retry_after.unwrap_or_else(|| backoff(attempt))
-                }
-                Ok(resp) if retry_transient && resp.status >= 500 => backoff(attempt),
-                _ => return throttled(r),
-            };
-            if Instant::now() + wait >= deadline {
-                return throttled(r);
-            }
-            std::thread::sleep(wait);
-            attempt = attempt.saturating_add(1);
-        }
-    }
 }
 
-fn throttled(r: Result<Response>) -> Result<Response> {
-    match r {
-        Ok(resp) if resp.status == 429 => Err(Error::new(
-            ErrorKind::Throttled,
-            format!(
-                "B2BINPAY throttled the request (HTTP 429): {}",
-                error_detail(&resp.body)
-            ),
-        )
-        .with_http_status(429)
-        .with_retry_after(resp.retry_after)),
-        other => other,
-    }
-}
-
-/// Capped exponential backoff with jitter (50–100 % of the step).
-fn backoff(attempt: u32) -> Duration {
-    let step = BACKOFF_BASE
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(BACKOFF_CAP);
-    step.mul_f64(0.5 + fastrand::f64() * 0.5)
-}
-
-/// (renew-from, expires) instants of a token whose stated expiry is `expiry` on the server
-/// clock, whose `now` is `server_now`. The margin is capped at half the lifetime so short
-/// lifetimes still get some use.
-fn schedule(
-    now: Instant,
-    server_now: SystemTime,
-    expiry: SystemTime,
-    margin: Duration,
-) -> (Instant, Instant) {
-    let lifetime = expiry.duration_since(server_now).unwrap_or(Duration::ZERO);
-    let margin = margin.min(lifetime / 2);
-    (now + (lifetime - margin), now + lifetime)
-}
+const BACKOFF_BASE: Duration = Duration::from_millis(200);
+const BACKOFF_CAP: Duration = Duration::from_secs(4);
 
 fn signed_diff_ns(a: SystemTime, b: SystemTime) -> i128 {
     match a.duration_since(b) {
@@ -629,7 +654,7 @@ fn signed_diff_ns(a: SystemTime, b: SystemTime) -> i128 {
 fn shift(t: SystemTime, ns: i128) -> SystemTime {
     let d = Duration::from_nanos(ns.unsigned_abs().min(u64::MAX as u128) as u64);
     if ns >= 0 {
-        t + d
+        t.checked_add(d).unwrap_or(t)
     } else {
         t.checked_sub(d).unwrap_or(t)
     }
@@ -728,6 +753,11 @@ fn status_error(what: &str, resp: &Response) -> Error {
     )
     .with_http_status(resp.status)
     .with_retry_after(resp.retry_after)
+    .with_cause(match resp.status {
+        429 => Cause::Throttled,
+        s if s >= 500 => Cause::Status5xx,
+        _ => Cause::None,
+    })
 }
 
 #[cfg(test)]

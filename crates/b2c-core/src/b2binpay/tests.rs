@@ -1,13 +1,13 @@
 //! Unit tests of the B2BINPAY client, with a small scripted HTTP server on loopback.
 
 use super::*;
+use crate::clock::ManualClock;
 use crate::http::HttpConfig;
 use crate::timeutil::format_rfc3339_micros;
 use hmac::{Hmac, Mac};
 use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
 
 const LOGIN: &str = "api-login-LLL";
 const PASSWORD: &str = "api-password-PPP";
@@ -260,47 +260,12 @@ fn error_bodies() {
 }
 
 #[test]
-fn schedule_caps_margin() {
-    let now = Instant::now();
-    let t0 = parse_rfc3339("2020-12-29T05:27:11.925654Z").unwrap();
-    let (renew, exp) = schedule(
-        now,
-        t0,
-        t0 + Duration::from_secs(900),
-        Duration::from_secs(10),
-    );
-    assert_eq!(exp - now, Duration::from_secs(900));
-    assert_eq!(renew - now, Duration::from_secs(890));
-    let (renew, exp) = schedule(
-        now,
-        t0,
-        t0 + Duration::from_secs(4),
-        Duration::from_secs(10),
-    );
-    assert_eq!(renew - now, Duration::from_secs(2));
-    assert_eq!(exp - now, Duration::from_secs(4));
-    // already expired by the server clock
-    let (renew, exp) = schedule(
-        now,
-        t0,
-        t0 - Duration::from_secs(1),
-        Duration::from_secs(10),
-    );
-    assert_eq!((renew, exp), (now, now));
-    // clock offset helpers
+fn clock_offset_helpers() {
     let a = SystemTime::UNIX_EPOCH + Duration::from_secs(100);
     let b = SystemTime::UNIX_EPOCH + Duration::from_secs(40);
     assert_eq!(signed_diff_ns(a, b), 60_000_000_000);
     assert_eq!(shift(b, signed_diff_ns(a, b)), a);
     assert_eq!(shift(a, signed_diff_ns(b, a)), b);
-}
-
-#[test]
-fn backoff_is_capped() {
-    for a in 0..40 {
-        let b = backoff(a);
-        assert!(b <= BACKOFF_CAP && b >= BACKOFF_BASE / 2, "{a}: {b:?}");
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -473,11 +438,16 @@ fn fake(access_ttl: u64, refresh_ttl: u64) -> Fake {
     }
 }
 
-fn client(s: &Server, login: &str, margin_ms: u64) -> B2binpayClient {
+fn client_with(s: &Server, login: &str, margin_ms: u64, clock: Arc<ManualClock>) -> B2binpayClient {
     let mut cfg = B2binpayConfig::new(&s.base, login, PASSWORD);
     cfg.refresh_margin = Duration::from_millis(margin_ms);
     cfg.deadline = Duration::from_secs(10);
-    B2binpayClient::new(cfg, HttpClient::new(HttpConfig::default()).unwrap()).unwrap()
+    let http = HttpClient::with(HttpConfig::default(), Telemetry::new(), clock).unwrap();
+    B2binpayClient::new(cfg, http).unwrap()
+}
+
+fn client(s: &Server, login: &str, margin_ms: u64) -> B2binpayClient {
+    client_with(s, login, margin_ms, ManualClock::new())
 }
 
 #[test]
@@ -526,9 +496,10 @@ fn refresh_rotates_and_never_resends() {
     let mut f = fake(1, 3600);
     f.bare_refresh = true;
     let s = serve(f);
-    let c = client(&s, LOGIN, 10_000);
+    let clock = ManualClock::new();
+    let c = client_with(&s, LOGIN, 10_000, clock.clone());
     assert_eq!(c.access_token().unwrap().as_str(), "access-1");
-    std::thread::sleep(Duration::from_millis(600)); // past half of the 1 s lifetime
+    clock.advance(Duration::from_millis(850)); // past the renewal point of the 1 s lifetime
     let (t, info) = c.access_token_with_info().unwrap();
     assert_eq!(t.as_str(), "access-2");
     assert!(info.via_refresh);
@@ -549,7 +520,12 @@ fn replayed_refresh_is_suspicious() {
     let info = c.refresh().unwrap();
     assert!(info.suspicious_refresh && !info.via_refresh);
     assert_eq!(c.suspicious_events(), 1);
-    assert_eq!(c.access_token().unwrap().as_str(), "access-2");
+    // An event, reported once: later calls answered from the cache do not repeat it.
+    let (t, info) = c.access_token_with_info().unwrap();
+    assert_eq!(t.as_str(), "access-2");
+    assert!(!info.suspicious_refresh);
+    assert!(!c.token_info().unwrap().suspicious_refresh);
+    assert_eq!(c.suspicious_events(), 1, "the counter is the history");
     let f = s.fake.lock();
     assert_eq!((f.token_calls, f.refresh_calls), (2, 1));
 }
@@ -559,9 +535,10 @@ fn concurrent_callers_share_one_refresh() {
     let mut f = fake(1, 3600);
     f.refresh_delay = Duration::from_millis(200);
     let s = serve(f);
-    let c = Arc::new(client(&s, LOGIN, 0));
+    let clock = ManualClock::new();
+    let c = Arc::new(client_with(&s, LOGIN, 0, clock.clone()));
     c.login().unwrap();
-    std::thread::sleep(Duration::from_millis(1100));
+    clock.advance(Duration::from_millis(1100));
     let handles: Vec<_> = (0..8)
         .map(|_| {
             let c = c.clone();
@@ -581,11 +558,15 @@ fn throttled_then_retry_after() {
     f.faults.push_back((429, Some(1)));
     f.faults.push_back((503, None));
     let s = serve(f);
-    let c = client(&s, LOGIN, 0);
-    let t0 = Instant::now();
+    let clock = ManualClock::new();
+    let c = client_with(&s, LOGIN, 0, clock.clone());
     c.login().unwrap();
-    assert!(t0.elapsed() >= Duration::from_secs(1));
+    let sleeps = clock.sleeps();
+    assert_eq!(sleeps.len(), 2, "{sleeps:?}");
+    assert_eq!(sleeps[0], Duration::from_secs(1), "Retry-After honoured");
+    assert!(sleeps[1] <= BACKOFF_CAP, "then backoff");
     assert_eq!(s.fake.lock().token_calls, 3);
+    assert_eq!(c.telemetry().stats.retries_by_cause()["throttled"], 1);
 }
 
 #[test]
@@ -595,12 +576,16 @@ fn throttled_beyond_deadline() {
     let s = serve(f);
     let mut cfg = B2binpayConfig::new(&s.base, LOGIN, PASSWORD);
     cfg.deadline = Duration::from_secs(2);
-    let c = B2binpayClient::new(cfg, HttpClient::new(HttpConfig::default()).unwrap()).unwrap();
-    let t0 = Instant::now();
+    let clock = ManualClock::new();
+    let http = HttpClient::with(HttpConfig::default(), Telemetry::new(), clock.clone()).unwrap();
+    let c = B2binpayClient::new(cfg, http).unwrap();
     let e = c.login().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Throttled);
     assert_eq!(e.retry_after(), Some(Duration::from_secs(60)));
-    assert!(t0.elapsed() < Duration::from_secs(2));
+    assert!(
+        clock.sleeps().is_empty(),
+        "a Retry-After past the deadline is not waited for"
+    );
 }
 
 #[test]
@@ -624,12 +609,20 @@ fn network_error_within_deadline() {
     drop(l);
     let mut cfg = B2binpayConfig::new(&base, LOGIN, PASSWORD);
     cfg.deadline = Duration::from_millis(800);
-    let c = B2binpayClient::new(cfg, HttpClient::new(HttpConfig::default()).unwrap()).unwrap();
-    let t0 = Instant::now();
+    let clock = ManualClock::new();
+    let http = HttpClient::with(HttpConfig::default(), Telemetry::new(), clock.clone()).unwrap();
+    let c = B2binpayClient::new(cfg, http).unwrap();
     let e = c.access_token().unwrap_err();
     assert!(
         matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout),
         "{e:?}"
     );
-    assert!(t0.elapsed() < Duration::from_secs(3));
+    assert!(
+        c.telemetry().stats.retries_total() >= 1,
+        "connection refused is retried"
+    );
+    assert!(
+        clock.elapsed() < Duration::from_millis(800),
+        "never past the deadline"
+    );
 }

@@ -1,8 +1,13 @@
-//! The B2COPY client: tokens kept per client, single-flight refresh, fee processing with
-//! retries and polling.
+//! The B2COPY client: tokens kept per client, renewed single-flight ahead of expiry or on a
+//! 401, fee processing with retries and polling.
+//!
+//! Every wait goes through the injected [`Clock`]; every retry through the one
+//! [`RetryPolicy`]; every renewal through the one [`Flight`]. No caller ever waits past its
+//! own deadline: not for a renewal another caller started, not for a retry.
 
 use std::fmt;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,37 +17,32 @@ use zeroize::Zeroizing;
 
 use super::jwt::{mint_external_token, ExternalTokenParams};
 use super::wire;
-use crate::error::{Error, ErrorKind, Result};
-use crate::http::{join_url, ErrorBody, HttpClient, HttpConfig, Response};
+use crate::clock::{self, Clock};
+use crate::error::{Cause, Error, ErrorKind, Result};
+use crate::flight::Flight;
+use crate::http::{ErrorBody, HttpClient, HttpConfig, Response, Url};
 use crate::keys::PrivateKey;
-use crate::timeutil::{parse_rfc3339, unix_now};
+use crate::retry::{RetryPolicy, Retryable};
+use crate::telemetry::{Level, Stats, Telemetry};
+use crate::timeutil::parse_rfc3339;
+use crate::token::{check_token, Schedule};
 
 /// Longest accepted `account_login` / `request_id`, in bytes.
 pub const MAX_ID_LEN: usize = 256;
 
-/// Capped exponential backoff for transient failures (connect errors, timeouts, 5xx, 429).
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    /// First backoff; doubled per retry, with full jitter.
-    pub base: Duration,
-    /// Backoff cap.
-    pub max: Duration,
-}
+/// Most 401 answers one logical call goes through (each with a newer token) before it gives
+/// up; a loop guard on top of the deadline.
+const MAX_UNAUTHORIZED: u32 = 6;
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            base: Duration::from_millis(250),
-            max: Duration::from_secs(8),
-        }
-    }
-}
+const TARGET: &str = "b2copy";
 
 /// Everything a [`Client`] needs besides its key.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
     /// `https://host` (http only for loopback unless `http.allow_insecure_http`).
     pub base_url: String,
+    /// `base_url`, parsed (set by [`ClientConfig::new`]; the configuration parser sets both).
+    pub base: Url,
     pub jwt: ExternalTokenParams,
     pub http: HttpConfig,
     /// Base polling interval while PENDING; each wait is jittered to 75–125 % of it
@@ -52,14 +52,22 @@ pub struct ClientConfig {
     /// and of `authenticate`.
     pub call_deadline: Duration,
     pub retry: RetryPolicy,
-    /// Refresh this long before a known access-token expiry.
+    /// Renew this long before a known access-token expiry (at most a fifth of its life).
     pub refresh_margin: Duration,
 }
 
 impl ClientConfig {
     pub fn new(base_url: impl Into<String>, jwt: ExternalTokenParams) -> Self {
+        let base_url = base_url.into();
+        let base = Url::parse(&base_url).unwrap_or(Url {
+            scheme: crate::http::Scheme::Https,
+            host: "invalid".into(),
+            port: 443,
+            path: "/".into(),
+        });
         ClientConfig {
-            base_url: base_url.into(),
+            base_url,
+            base,
             jwt,
             http: HttpConfig::default(),
             poll_interval: Duration::from_secs(4),
@@ -152,39 +160,71 @@ pub struct Progress {
     pub elapsed: Duration,
 }
 
+/// The token pair held.
 struct Tokens {
     access: Zeroizing<String>,
     refresh: Zeroizing<String>,
-    access_exp: Option<SystemTime>,
-    refresh_exp: Option<SystemTime>,
-    received: SystemTime,
-    /// Bumped on every new pair; lets concurrent callers see that someone else refreshed.
+    /// When to renew the access token (None: its lifetime is unknown; renew on 401).
+    schedule: Option<Schedule>,
+    /// When the refresh token stops being usable (None: unknown).
+    refresh_expires: Option<Instant>,
+    /// Bumped on every new pair; tells a caller whether the pair it used is still current.
     generation: u64,
+}
+
+#[derive(Default)]
+struct State {
+    tokens: Option<Tokens>,
+    generation: u64,
+}
+
+/// Why a renewal happens (logged).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reason {
+    NoTokens,
+    AheadOfExpiry,
+    Unauthorized,
+    Forced,
+}
+
+impl Reason {
+    fn text(self) -> &'static str {
+        match self {
+            Reason::NoTokens => "no tokens held",
+            Reason::AheadOfExpiry => "ahead of the access token's expiry",
+            Reason::Unauthorized => "processext answered 401",
+            Reason::Forced => "authenticate() was called",
+        }
+    }
 }
 
 /// A B2COPY client for one service admin.
 ///
-/// Thread safety: `Client` is `Send + Sync`; share one per process. Token refreshes are
-/// single-flight: callers that need a new token while another caller is fetching one wait
-/// for it instead of refreshing again.
+/// Thread safety: `Client` is `Send + Sync`; share one per process. Token renewals are
+/// single-flight: callers that need a new token while another caller is fetching one wait for
+/// it (never past their own deadline) instead of renewing again; callers whose token is still
+/// valid go on with it meanwhile.
 pub struct Client {
     cfg: ClientConfig,
     key: PrivateKey,
     http: HttpClient,
-    tokens: Mutex<Option<Tokens>>,
-    /// Held for the duration of an authenticate/refresh exchange (the single flight).
-    auth_flight: Mutex<()>,
-    generation: Mutex<u64>,
+    clock: Arc<dyn Clock>,
+    telemetry: Arc<Telemetry>,
+    state: Mutex<State>,
+    flight: Flight,
+    auth_url: Url,
+    refresh_url: Url,
+    process_url: Url,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.cfg.base_url)
+            .field("base_url", &self.cfg.base)
             .field("admin_id", &self.cfg.jwt.admin_id)
             .field("key_id", &self.cfg.jwt.key_id)
             .field("key", &self.key)
-            .field("has_tokens", &self.tokens.lock().is_some())
+            .field("has_tokens", &self.state.lock().tokens.is_some())
             .finish()
     }
 }
@@ -207,42 +247,53 @@ fn validate_id(what: &str, v: &str) -> Result<()> {
     Ok(())
 }
 
-/// Expiry of a token: from the object shape's `expiresAt`, else from a JWT's `exp` claim
-/// (read without verification, only to schedule a refresh).
-fn token_expiry(field: &wire::TokenField) -> Option<SystemTime> {
-    match field {
-        wire::TokenField::Object {
-            expires_at: Some(v),
-            ..
-        } => match v {
-            serde_json::Value::String(s) => {
-                parse_rfc3339(s).or_else(|| s.parse::<u64>().ok().map(epoch_to_time))
-            }
-            serde_json::Value::Number(n) => n.as_u64().map(epoch_to_time),
-            serde_json::Value::Object(o) => o
-                .get("seconds")
-                .and_then(|s| s.as_u64().or_else(|| s.as_str()?.parse().ok()))
-                .map(epoch_to_time),
-            _ => None,
-        },
-        other => jwt_exp(token_str(other)),
-    }
-}
-
 fn epoch_to_time(v: u64) -> SystemTime {
     // Milliseconds if implausibly large for seconds.
-    if v > 100_000_000_000 {
-        UNIX_EPOCH + Duration::from_millis(v)
+    let d = if v > 100_000_000_000 {
+        Duration::from_millis(v.min(u64::MAX / 2))
     } else {
-        UNIX_EPOCH + Duration::from_secs(v)
+        Duration::from_secs(v)
+    };
+    UNIX_EPOCH.checked_add(d).unwrap_or(UNIX_EPOCH)
+}
+
+fn value_time(v: &serde_json::Value) -> Option<SystemTime> {
+    match v {
+        serde_json::Value::String(s) => {
+            parse_rfc3339(s).or_else(|| s.parse::<u64>().ok().map(epoch_to_time))
+        }
+        serde_json::Value::Number(n) => n.as_u64().map(epoch_to_time),
+        serde_json::Value::Object(o) => o
+            .get("seconds")
+            .and_then(|s| s.as_u64().or_else(|| s.as_str()?.parse().ok()))
+            .map(epoch_to_time),
+        _ => None,
     }
 }
 
-fn jwt_exp(token: &str) -> Option<SystemTime> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = Zeroizing::new(URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?);
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    v.get("exp")?.as_u64().map(epoch_to_time)
+/// The lifetime a token was issued with: `expiresAt - createdAt` (object shape) or
+/// `exp - iat` (a JWT, read without verification only to schedule), which no clock skew
+/// distorts; else the time left until `expiresAt` / `exp` by our wall clock.
+fn token_lifetime(field: &wire::TokenField, wall_now: SystemTime) -> Option<Duration> {
+    let (issued, expires) = match field {
+        wire::TokenField::Object {
+            created_at,
+            expires_at: Some(exp),
+            ..
+        } => (created_at.as_ref().and_then(value_time), value_time(exp)?),
+        other => {
+            let token = token_str(other);
+            let payload = token.split('.').nth(1)?;
+            let bytes = Zeroizing::new(URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?);
+            let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+            let exp = v.get("exp").and_then(value_time)?;
+            (v.get("iat").and_then(value_time), exp)
+        }
+    };
+    match issued {
+        Some(iat) => expires.duration_since(iat).ok(),
+        None => expires.duration_since(wall_now).ok(),
+    }
 }
 
 fn token_str(field: &wire::TokenField) -> &str {
@@ -252,37 +303,60 @@ fn token_str(field: &wire::TokenField) -> &str {
     }
 }
 
-fn is_retryable(e: &Error) -> bool {
-    match e.kind() {
-        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Throttled => true,
-        ErrorKind::HttpStatus => e.http_status().is_some_and(|s| s >= 500),
-        _ => false,
-    }
-}
-
-fn jittered(base: Duration) -> Duration {
-    // 75 %..125 % of base.
+/// The pause between two polls: `base` jittered to 75–125 %.
+pub fn poll_pause(base: Duration) -> Duration {
     let ms = base.as_millis() as u64;
     let spread = ms / 4;
     Duration::from_millis(ms - spread + fastrand::u64(0..=spread * 2))
 }
 
+/// Map a non-2xx response to an error (never quoting a token: the body is summarised and
+/// scrubbed).
+fn http_error(resp: &Response, what: &str) -> Error {
+    let body = ErrorBody::parse(&resp.body);
+    let (kind, msg, cause) = match resp.status {
+        401 | 403 => (ErrorKind::AuthRejected, "rejected", Cause::None),
+        429 => (ErrorKind::Throttled, "throttled", Cause::Throttled),
+        s if s >= 500 => (ErrorKind::HttpStatus, "failed", Cause::Status5xx),
+        _ => (ErrorKind::HttpStatus, "failed", Cause::None),
+    };
+    Error::new(
+        kind,
+        format!("{what} {msg} with HTTP {}: {body}", resp.status),
+    )
+    .with_http_status(resp.status)
+    .with_retry_after(resp.retry_after)
+    .with_cause(cause)
+}
+
 impl Client {
-    /// A client with its key. No network traffic happens here.
+    /// A client with its key, the system clock and its own telemetry. No network traffic
+    /// happens here.
     pub fn new(cfg: ClientConfig, key: PrivateKey) -> Result<Self> {
+        Self::with_clock(cfg, key, clock::system())
+    }
+
+    /// A client timed by `clock` (tests inject a [`crate::clock::ManualClock`]).
+    pub fn with_clock(cfg: ClientConfig, key: PrivateKey, clock: Arc<dyn Clock>) -> Result<Self> {
         cfg.jwt.validate()?;
-        crate::http::check_url(&cfg.base_url, cfg.http.allow_insecure_http)?;
+        let base = Url::parse(&cfg.base_url)?;
+        crate::http::check_scheme(&base, cfg.http.allow_insecure_http)?;
         if cfg.poll_interval.is_zero() {
             return Err(Error::new(ErrorKind::Config, "poll interval must be > 0"));
         }
-        let http = HttpClient::new(cfg.http.clone())?;
+        let telemetry = Telemetry::new();
+        let http = HttpClient::with(cfg.http.clone(), telemetry.clone(), clock.clone())?;
         Ok(Client {
-            cfg,
+            auth_url: base.join(wire::PATH_AUTH),
+            refresh_url: base.join(wire::PATH_REFRESH),
+            process_url: base.join(wire::PATH_PROCESS),
+            cfg: ClientConfig { base, ..cfg },
             key,
             http,
-            tokens: Mutex::new(None),
-            auth_flight: Mutex::new(()),
-            generation: Mutex::new(0),
+            clock,
+            telemetry,
+            state: Mutex::new(State::default()),
+            flight: Flight::new(),
         })
     }
 
@@ -290,79 +364,78 @@ impl Client {
         &self.cfg
     }
 
+    /// The log sink and statistics of this client.
+    pub fn telemetry(&self) -> &Arc<Telemetry> {
+        &self.telemetry
+    }
+
+    /// The HTTP client (its connection pool) of this client.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
     /// Mint a fresh external token with this client's key and claims.
     pub fn mint_jwt(&self) -> Result<Zeroizing<String>> {
-        mint_external_token(&self.key, &self.cfg.jwt, unix_now())
+        mint_external_token(&self.key, &self.cfg.jwt, self.clock.unix_now())
     }
 
     /// Exchange a fresh external JWT for a token pair, replacing any tokens held.
     pub fn authenticate(&self) -> Result<()> {
-        let deadline = Instant::now() + self.cfg.call_deadline;
-        self.with_retries(deadline, || {
-            let _flight = self.auth_flight.lock();
-            self.authenticate_locked(deadline)
-        })
+        let deadline = self.clock.now() + self.cfg.call_deadline;
+        let seen = self.state.lock().generation;
+        self.cfg.retry.run(
+            &*self.clock,
+            &self.telemetry,
+            TARGET,
+            deadline,
+            Retryable::default(),
+            |_| self.renew(seen, Reason::Forced, deadline).map(|_| ()),
+        )
     }
 
     /// Whether the client currently holds a token pair.
     pub fn has_tokens(&self) -> bool {
-        self.tokens.lock().is_some()
+        self.state.lock().tokens.is_some()
     }
 
     /// Drop the tokens held (e.g. on logout). The next call authenticates again.
     pub fn forget_tokens(&self) {
-        *self.tokens.lock() = None;
+        let mut st = self.state.lock();
+        st.tokens = None;
+        st.generation += 1;
     }
 
-    fn url(&self, path: &str) -> String {
-        join_url(&self.cfg.base_url, path)
-    }
-
-    fn store(&self, pair: &wire::TokenPair) -> Result<()> {
+    /// Install a new pair answered by authexternalcrm or refreshtoken (checked first).
+    fn install(&self, resp: &Response, what: &str) -> Result<()> {
+        if !resp.is_success() {
+            return Err(http_error(resp, what));
+        }
+        let pair: wire::TokenPair = resp.json(what).map_err(|e| e.with_cause(Cause::None))?;
         let access = token_str(&pair.access_token);
         let refresh = token_str(&pair.refresh_token);
-        if access.is_empty() || refresh.is_empty() {
-            return Err(Error::protocol("B2COPY returned an empty token"));
-        }
-        let mut gen = self.generation.lock();
-        *gen += 1;
-        *self.tokens.lock() = Some(Tokens {
+        check_token("B2COPY", "access token", access)?;
+        check_token("B2COPY", "refresh token", refresh)?;
+        let now = self.clock.now();
+        let wall = self.clock.wall();
+        let access_life = token_lifetime(&pair.access_token, wall);
+        let refresh_life = token_lifetime(&pair.refresh_token, wall);
+        self.telemetry.redactor.add(access);
+        self.telemetry.redactor.add(refresh);
+        let mut st = self.state.lock();
+        st.generation += 1;
+        st.tokens = Some(Tokens {
             access: Zeroizing::new(access.to_string()),
             refresh: Zeroizing::new(refresh.to_string()),
-            access_exp: token_expiry(&pair.access_token),
-            refresh_exp: token_expiry(&pair.refresh_token),
-            received: SystemTime::now(),
-            generation: *gen,
+            schedule: Schedule::new(now, access_life, self.cfg.refresh_margin),
+            refresh_expires: refresh_life
+                .map(|l| now + l.min(crate::token::MAX_SCHEDULED_LIFETIME)),
+            generation: st.generation,
         });
         Ok(())
     }
 
-    fn token_response(&self, resp: &Response, what: &str) -> Result<()> {
-        if resp.is_success() {
-            let pair: wire::TokenPair = resp.json(what)?;
-            return self.store(&pair);
-        }
-        Err(self.http_error(resp, what))
-    }
-
-    /// Map a non-2xx response to an error.
-    fn http_error(&self, resp: &Response, what: &str) -> Error {
-        let body = ErrorBody::parse(&resp.body);
-        let (kind, msg) = match resp.status {
-            401 | 403 => (ErrorKind::AuthRejected, "rejected"),
-            429 => (ErrorKind::Throttled, "throttled"),
-            _ => (ErrorKind::HttpStatus, "failed"),
-        };
-        Error::new(
-            kind,
-            format!("{what} {msg} with HTTP {}: {body}", resp.status),
-        )
-        .with_http_status(resp.status)
-        .with_retry_after(resp.retry_after)
-    }
-
-    /// Caller holds `auth_flight`.
-    fn authenticate_locked(&self, deadline: Instant) -> Result<()> {
+    /// POST authexternalcrm with a fresh JWT.
+    fn exchange_jwt(&self, deadline: Instant) -> Result<()> {
         let jwt = self.mint_jwt()?;
         let body = Zeroizing::new(
             serde_json::to_vec(&wire::AuthRequest {
@@ -370,94 +443,135 @@ impl Client {
             })
             .map_err(|e| Error::protocol(e.to_string()))?,
         );
+        let t0 = self.clock.now();
         let resp = self.http.post(
-            &self.url(wire::PATH_AUTH),
+            &self.auth_url,
             &[],
             wire::CONTENT_TYPE_JSON,
             &body,
-            Some(deadline),
+            "authexternalcrm",
+            true,
+            deadline,
         )?;
-        self.token_response(&resp, "authexternalcrm")
+        Stats::inc(&self.telemetry.stats.auth_exchanges);
+        self.install(&resp, "authexternalcrm")?;
+        crate::log!(
+            self.telemetry,
+            Level::Info,
+            TARGET,
+            "authenticated (authexternalcrm) in {} ms",
+            self.clock.now().saturating_duration_since(t0).as_millis()
+        );
+        Ok(())
     }
 
-    /// Caller holds `auth_flight`. Refresh with the current refresh token.
-    fn refresh_locked(&self, deadline: Instant) -> Result<()> {
-        let refresh = {
-            let guard = self.tokens.lock();
-            match guard.as_ref() {
-                Some(t) => t.refresh.clone(),
-                None => return Err(Error::new(ErrorKind::Unauthorized, "no refresh token held")),
-            }
-        };
-        let auth = Zeroizing::new(format!("{}{}", wire::BEARER_PREFIX, refresh.as_str()));
+    /// POST refreshtoken with the refresh token held.
+    fn exchange_refresh(&self, refresh: &str, deadline: Instant) -> Result<()> {
+        let auth = Zeroizing::new(format!("{}{}", wire::BEARER_PREFIX, refresh));
+        // Not replayed on a dead pooled connection: the server may rotate refresh tokens.
         let resp = self.http.post(
-            &self.url(wire::PATH_REFRESH),
+            &self.refresh_url,
             &[(wire::HEADER_AUTHORIZATION, auth.as_str())],
             wire::CONTENT_TYPE_JSON,
             b"{}",
-            Some(deadline),
+            "refreshtoken",
+            false,
+            deadline,
         )?;
-        self.token_response(&resp, "refreshtoken")
+        Stats::inc(&self.telemetry.stats.refreshes);
+        self.install(&resp, "refreshtoken")
     }
 
-    /// Replace the pair of generation `seen` (None: no tokens seen): refresh, and when
-    /// the refresh is rejected, authenticate with a new JWT. Single-flight: if another
-    /// caller already replaced that pair, nothing is sent.
-    fn renew(&self, seen: Option<u64>, deadline: Instant) -> Result<()> {
-        let _flight = self.auth_flight.lock();
-        let (current, refresh_usable) = {
-            let guard = self.tokens.lock();
-            match guard.as_ref() {
-                Some(t) => (
-                    Some(t.generation),
-                    t.refresh_exp
-                        .is_none_or(|e| e > SystemTime::now() + Duration::from_secs(1)),
-                ),
-                None => (None, false),
-            }
-        };
-        if current.is_some() && current != seen {
-            return Ok(()); // someone else renewed while we waited
-        }
-        if current.is_none() || !refresh_usable {
-            return self.authenticate_locked(deadline);
-        }
-        match self.refresh_locked(deadline) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::AuthRejected || e.kind() == ErrorKind::Protocol => {
-                *self.tokens.lock() = None;
-                self.authenticate_locked(deadline)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// A usable access token and its generation, authenticating or refreshing ahead of
-    /// a known expiry.
-    fn access_token(&self, deadline: Instant) -> Result<(Zeroizing<String>, u64)> {
-        for _ in 0..2 {
-            let snapshot = {
-                let guard = self.tokens.lock();
-                guard.as_ref().map(|t| {
-                    let fresh = t.access_exp.is_none_or(|exp| {
-                        // Refresh `refresh_margin` ahead, but never earlier than half-way
-                        // through the token's life (short-lived tokens would otherwise be
-                        // refreshed on every call).
-                        let life = exp.duration_since(t.received).unwrap_or_default();
-                        let margin = self.cfg.refresh_margin.min(life / 2);
-                        exp > SystemTime::now() + margin
+    /// Replace the pair of generation `seen`: refresh, and when the refresh fails,
+    /// authenticate with a new JWT. Single-flight: if another caller is renewing, wait for it
+    /// (never past `deadline`); if the pair changed since `seen`, send nothing.
+    fn renew(&self, seen: u64, reason: Reason, deadline: Instant) -> Result<()> {
+        self.flight
+            .run(&*self.clock, deadline, || {
+                let (current, refresh) = {
+                    let st = self.state.lock();
+                    let now = self.clock.now();
+                    let refresh = st.tokens.as_ref().and_then(|t| {
+                        t.refresh_expires
+                            .is_none_or(|e| e > now + Duration::from_secs(1))
+                            .then(|| t.refresh.clone())
                     });
-                    (t.access.clone(), t.generation, fresh)
-                })
+                    (st.generation, refresh)
+                };
+                if current != seen {
+                    return Ok(()); // renewed by someone else meanwhile
+                }
+                match (reason, refresh) {
+                    (Reason::Forced, _) | (_, None) => {
+                        crate::log!(
+                            self.telemetry,
+                            Level::Info,
+                            TARGET,
+                            "authenticating: {}",
+                            reason.text()
+                        );
+                        self.exchange_jwt(deadline)
+                    }
+                    (_, Some(refresh)) => {
+                        crate::log!(
+                            self.telemetry,
+                            Level::Info,
+                            TARGET,
+                            "refreshing: {}",
+                            reason.text()
+                        );
+                        match self.exchange_refresh(&refresh, deadline) {
+                            Ok(()) => Ok(()),
+                            Err(e) if e.cause() == Cause::Deadline => Err(e),
+                            Err(e) => {
+                                Stats::inc(&self.telemetry.stats.reauths);
+                                crate::log!(
+                                    self.telemetry,
+                                    Level::Info,
+                                    TARGET,
+                                    "re-authenticating: the refresh failed ({})",
+                                    e.message()
+                                );
+                                {
+                                    let mut st = self.state.lock();
+                                    st.tokens = None;
+                                    st.generation += 1;
+                                }
+                                self.exchange_jwt(deadline)
+                            }
+                        }
+                    }
+                }
+            })
+            .map(|_| ())
+    }
+
+    /// A usable access token and its generation, renewing when none is held or when it is
+    /// due. A caller whose token is due but still valid does not wait for a renewal another
+    /// caller is doing: it uses the token meanwhile.
+    fn access_token(&self, deadline: Instant) -> Result<(Zeroizing<String>, u64)> {
+        for _ in 0..3 {
+            let now = self.clock.now();
+            let (snapshot, generation) = {
+                let st = self.state.lock();
+                (
+                    st.tokens.as_ref().map(|t| {
+                        let due = t.schedule.is_some_and(|s| s.due(now));
+                        let expired = t.schedule.is_some_and(|s| s.expired(now));
+                        (t.access.clone(), t.generation, due, expired)
+                    }),
+                    st.generation,
+                )
             };
             match snapshot {
-                Some((tok, gen, true)) => return Ok((tok, gen)),
-                Some((_, gen, false)) => self.renew(Some(gen), deadline)?,
-                None => self.renew(None, deadline)?,
+                Some((tok, gen, false, _)) => return Ok((tok, gen)),
+                Some((tok, gen, true, false)) if self.flight.is_running() => return Ok((tok, gen)),
+                Some((_, gen, _, _)) => self.renew(gen, Reason::AheadOfExpiry, deadline)?,
+                None => self.renew(generation, Reason::NoTokens, deadline)?,
             }
         }
-        let guard = self.tokens.lock();
-        guard
+        let st = self.state.lock();
+        st.tokens
             .as_ref()
             .map(|t| (t.access.clone(), t.generation))
             .ok_or_else(|| {
@@ -468,95 +582,96 @@ impl Client {
             })
     }
 
-    /// One processext exchange: refresh once on 401 and, when that fails, re-authenticate
-    /// (inside `renew`); a second 401 is final.
+    fn generation(&self) -> u64 {
+        self.state.lock().generation
+    }
+
+    /// One processext exchange, answered and parsed. A 401 renews the tokens (a refresh, and
+    /// when that fails a new JWT) and sends again; a 401 on a token this call itself just
+    /// obtained, with no newer one since, is final ([`ErrorKind::Unauthorized`]): no loop.
     fn process_once(
         &self,
         body: &[u8],
         request_id: &str,
         deadline: Instant,
-    ) -> Result<wire::FeeResponse> {
-        let mut renewed = false;
+    ) -> Result<(FeeStatus, wire::FeeResponse)> {
+        let mut own: Option<u64> = None;
+        let mut unauthorized = 0u32;
         loop {
             let (token, gen) = self.access_token(deadline)?;
             let auth = Zeroizing::new(format!("{}{}", wire::BEARER_PREFIX, token.as_str()));
             let resp = self.http.post(
-                &self.url(wire::PATH_PROCESS),
+                &self.process_url,
                 &[(wire::HEADER_AUTHORIZATION, auth.as_str())],
                 wire::CONTENT_TYPE_JSON,
                 body,
-                Some(deadline),
+                "processext",
+                true,
+                deadline,
             )?;
             if resp.status == 401 {
-                if renewed {
-                    let e = self.http_error(&resp, "processext");
+                Stats::inc(&self.telemetry.stats.unauthorized);
+                unauthorized += 1;
+                let current = self.generation();
+                let bad_credentials = own == Some(gen) && current == gen;
+                if bad_credentials || unauthorized >= MAX_UNAUTHORIZED {
+                    let e = http_error(&resp, "processext");
+                    crate::log!(self.telemetry, Level::Warn, TARGET, "{}", e.message());
                     return Err(Error::new(
                         ErrorKind::Unauthorized,
                         format!("{} (after refresh and re-authentication)", e.message()),
                     )
                     .with_http_status(401));
                 }
-                renewed = true;
-                self.renew(Some(gen), deadline)?;
+                if current != gen {
+                    continue; // another caller renewed since this token was taken
+                }
+                self.renew(gen, Reason::Unauthorized, deadline)?;
+                own = Some(self.generation());
                 continue;
             }
             if !resp.is_success() {
-                return Err(self.http_error(&resp, "processext"));
+                return Err(http_error(&resp, "processext"));
             }
             let parsed: wire::FeeResponse = resp.json("processext")?;
             if let Some(rid) = &parsed.request_id {
                 if rid != request_id {
                     return Err(Error::protocol(format!(
-                        "processext answered for request_id {rid}, expected {request_id}"
-                    )));
+                        "processext answered for request_id {}, expected {request_id}",
+                        rid.chars().take(MAX_ID_LEN).collect::<String>()
+                    ))
+                    .with_cause(Cause::Malformed));
                 }
             }
-            return Ok(parsed);
-        }
-    }
-
-    /// Run `op`, retrying transient failures with capped exponential backoff (full jitter),
-    /// honouring `Retry-After`, never past `deadline`.
-    fn with_retries<T>(&self, deadline: Instant, mut op: impl FnMut() -> Result<T>) -> Result<T> {
-        let mut retry = 0u32;
-        loop {
-            match op() {
-                Ok(v) => return Ok(v),
-                Err(e) if is_retryable(&e) => {
-                    let cap = self
-                        .cfg
-                        .retry
-                        .base
-                        .saturating_mul(1u32 << retry.min(16))
-                        .min(self.cfg.retry.max);
-                    let backoff = Duration::from_millis(fastrand::u64(
-                        cap.as_millis() as u64 / 2..=cap.as_millis() as u64,
-                    ));
-                    let wait = e
-                        .retry_after()
-                        .map_or(backoff, |ra| ra.max(backoff.min(ra)));
-                    let now = Instant::now();
-                    if now + wait >= deadline {
-                        return Err(
-                            e.context(&format!("gave up after {} retries (deadline)", retry))
-                        );
-                    }
-                    std::thread::sleep(wait);
-                    retry += 1;
-                }
-                Err(e) => return Err(e),
-            }
+            let status = parsed
+                .status_code()
+                .and_then(FeeStatus::from_wire)
+                .ok_or_else(|| {
+                    Error::protocol(format!(
+                        "processext: unknown status {}",
+                        parsed
+                            .status
+                            .to_string()
+                            .chars()
+                            .take(64)
+                            .collect::<String>()
+                    ))
+                    .with_cause(Cause::Malformed)
+                })?;
+            return Ok((status, parsed));
         }
     }
 
     /// Ask B2COPY to charge the fees due for `request_id` (the CRM's withdrawal id) on
     /// `account_login`.
     ///
-    /// - `wait == None`: one logical request (transient failures retried within
-    ///   `call_deadline`); PENDING is a normal result.
-    /// - `wait == Some(d)`: poll every `poll_interval` (±25 %) until SUCCESS or ERROR or
-    ///   until `d` has passed (then `deadline_reached` is set and the status is PENDING).
+    /// - `wait == None`: one logical request (transient failures, malformed answers
+    ///   included, retried within `call_deadline`: the call is idempotent per request_id);
+    ///   PENDING is a normal result.
+    /// - `wait == Some(d)`: poll every `poll_interval` (±25 %) until SUCCESS or ERROR or until
+    ///   `d` has passed (then `deadline_reached` is set and the status is PENDING).
     ///
+    /// Every processext attempt of one call carries the same body (the same request_id).
     /// `on_progress` is called on the calling thread after each answer; returning
     /// `ControlFlow::Break(())` stops with [`ErrorKind::Cancelled`].
     pub fn fee_process(
@@ -573,20 +688,27 @@ impl Client {
             request_id: request_id.to_string(),
         })
         .map_err(|e| Error::protocol(e.to_string()))?;
-        let start = Instant::now();
+        let start = self.clock.now();
         let deadline = start + wait.unwrap_or(self.cfg.call_deadline);
         let mut attempts = 0u32;
+        let idempotent = Retryable { malformed: true };
         loop {
-            let resp = match self
-                .with_retries(deadline, || self.process_once(&body, request_id, deadline))
-            {
+            let answer = self.cfg.retry.run(
+                &*self.clock,
+                &self.telemetry,
+                TARGET,
+                deadline,
+                idempotent,
+                |_| self.process_once(&body, request_id, deadline),
+            );
+            let (status, resp) = match answer {
                 Ok(r) => r,
                 // The wait ran out during a request after PENDING answers: still pending.
                 Err(e) if wait.is_some() && attempts > 0 && e.kind() == ErrorKind::Timeout => {
                     return Ok(FeeResult {
                         status: FeeStatus::Pending,
                         attempts,
-                        elapsed: start.elapsed(),
+                        elapsed: self.clock.now().saturating_duration_since(start),
                         error_details: None,
                         deadline_reached: true,
                     });
@@ -594,12 +716,7 @@ impl Client {
                 Err(e) => return Err(e),
             };
             attempts += 1;
-            let code = resp.status_code().ok_or_else(|| {
-                Error::protocol(format!("processext: unknown status {}", resp.status))
-            })?;
-            let status = FeeStatus::from_wire(code)
-                .ok_or_else(|| Error::protocol(format!("processext: unknown status {code}")))?;
-            let elapsed = start.elapsed();
+            let elapsed = self.clock.now().saturating_duration_since(start);
             if let Some(cb) = on_progress.as_mut() {
                 if cb(&Progress {
                     status,
@@ -631,13 +748,20 @@ impl Client {
             if status.is_final() || wait.is_none() {
                 return Ok(result);
             }
-            let pause = jittered(self.cfg.poll_interval);
-            if Instant::now() + pause >= deadline {
+            let pause = poll_pause(self.cfg.poll_interval);
+            if self.clock.now() + pause >= deadline {
                 result.deadline_reached = true;
-                result.elapsed = start.elapsed();
+                result.elapsed = self.clock.now().saturating_duration_since(start);
+                crate::log!(
+                    self.telemetry,
+                    Level::Info,
+                    TARGET,
+                    "request_id {request_id} still PENDING when the wait ran out ({} polls)",
+                    attempts
+                );
                 return Ok(result);
             }
-            std::thread::sleep(pause);
+            self.clock.sleep(pause);
         }
     }
 }

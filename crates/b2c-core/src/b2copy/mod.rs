@@ -5,5 +5,6 @@ mod client;
 pub mod jwt;
 pub mod wire;
 
-pub use client::{Client, ClientConfig, FeeResult, FeeStatus, Progress, ProgressFn, RetryPolicy};
+pub use crate::retry::RetryPolicy;
+pub use client::{poll_pause, Client, ClientConfig, FeeResult, FeeStatus, Progress, ProgressFn};
 pub use jwt::{mint_external_token, ExternalTokenParams};

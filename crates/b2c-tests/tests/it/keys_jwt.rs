@@ -141,6 +141,13 @@ fn every_bad_key_form_has_its_own_error() {
         ("garbage_pkcs8.pem", ErrorKind::KeyInvalid),
         ("not_pem.txt", ErrorKind::KeyInvalid),
         ("p256_public.pem", ErrorKind::KeyInvalid),
+        // One curve, one answer, whatever the container.
+        ("brainpool_sec1.pem", ErrorKind::KeyUnsupportedCurve),
+        ("brainpool_pkcs8.pem", ErrorKind::KeyUnsupportedCurve),
+        (
+            "p256_explicit_params_sec1.pem",
+            ErrorKind::KeyUnsupportedCurve,
+        ),
     ];
     for (file, kind) in cases {
         let err = PrivateKey::from_pem(&fixture(file)).unwrap_err();
@@ -162,6 +169,77 @@ fn every_bad_key_form_has_its_own_error() {
             .kind(),
         ErrorKind::Io
     );
+}
+
+/// PEM-wrap DER (64-column base64).
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+#[test]
+fn a_sec1_key_naming_no_curve_is_not_taken_for_p256() {
+    // ECPrivateKey ::= SEQUENCE { version 1, privateKey OCTET STRING (32) } and nothing else.
+    let mut der = vec![0x30, 0x25, 0x02, 0x01, 0x01, 0x04, 0x20];
+    der.extend_from_slice(&[0x11; 32]);
+    let e = PrivateKey::from_pem(&pem("EC PRIVATE KEY", &der)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KeyInvalid, "{e}");
+    assert!(e.message().contains("without curve parameters"), "{e}");
+    // The same key after an EC PARAMETERS block naming P-256 is fine.
+    let params = pem(
+        "EC PARAMETERS",
+        &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07],
+    );
+    let k = PrivateKey::from_pem(&format!("{params}{}", pem("EC PRIVATE KEY", &der))).unwrap();
+    assert!(k.public_key_pem().unwrap().contains("PUBLIC KEY"));
+    // SEC1 with the curve inside, and after an EC PARAMETERS block: both load.
+    PrivateKey::from_pem(&fixture("p256_sec1.pem")).unwrap();
+    PrivateKey::from_pem(&fixture("p256_sec1_with_params.pem")).unwrap();
+}
+
+#[test]
+fn key_files_that_are_not_small_regular_files_are_refused_at_once() {
+    // A device that never ends, and a FIFO nobody writes to: refused, never read (the FIFO
+    // would block forever if opened for reading the usual way).
+    let e = PrivateKey::from_pem_file(std::path::Path::new("/dev/zero")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    let dir = std::env::temp_dir().join(format!("b2c-keys-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("key.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let e = PrivateKey::from_pem_file(&fifo).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(e.message().contains("not a regular file"), "{e}");
+    // Too big to be a key: refused without reading it all.
+    let big = dir.join("big.pem");
+    std::fs::write(&big, vec![b'A'; 70 * 1024]).unwrap();
+    assert_eq!(
+        PrivateKey::from_pem_file(&big).unwrap_err().kind(),
+        ErrorKind::KeyInvalid
+    );
+    assert_eq!(
+        PrivateKey::from_pem(&"A".repeat(70 * 1024))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::KeyInvalid
+    );
+    // A directory.
+    assert_eq!(
+        PrivateKey::from_pem_file(&dir).unwrap_err().kind(),
+        ErrorKind::Io
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use b2c_core::b2binpay::{B2binpayClient, B2binpayConfig};
-use b2c_core::http::{HttpClient, HttpConfig};
+use b2c_core::clock::ManualClock;
+use b2c_core::http::{HttpClient, HttpConfig, Url};
 use b2c_core::retailcrm::{self, IntegrationModule};
+use b2c_core::telemetry::Telemetry;
 use b2c_core::{crm_openapi, ErrorKind};
 use b2c_sandbox::b2binpay::{B2binpayEmulator, B2binpayEmulatorConfig, B2binpayFault, Endpoint};
 use b2c_sandbox::crm::CrmEmulator;
@@ -45,8 +47,8 @@ fn env() -> Env {
     }
 }
 
-fn deadline() -> Option<Instant> {
-    Some(Instant::now() + Duration::from_secs(10))
+fn deadline() -> Instant {
+    Instant::now() + Duration::from_secs(10)
 }
 
 // ---------------------------------------------------------------- CRM Open API
@@ -54,7 +56,7 @@ fn deadline() -> Option<Instant> {
 #[test]
 fn crm_signed_post_and_get() {
     let e = env();
-    let base = e.crm.base_url(&e.sb.base_url());
+    let base = Url::parse(&e.crm.base_url(&e.sb.base_url())).unwrap();
     // exact bytes, with spacing and a unicode escape a re-encoder would change
     let body = br#"{"name": "J\u00fcrgen", "amount":1.50}"#;
     let r = crm_openapi::send(
@@ -105,18 +107,26 @@ fn crm_signed_post_and_get() {
 #[test]
 fn crm_tampered_signature_and_wrong_key() {
     let e = env();
-    let base = e.crm.base_url(&e.sb.base_url());
+    let base = Url::parse(&e.crm.base_url(&e.sb.base_url())).unwrap();
     // Signed over a re-encoded body, sent as the original bytes.
     let sent = br#"{"b": 1, "a": 2}"#;
-    let headers = crm_openapi::sign_request(CRM_KEY, "POST", br#"{"a":2,"b":1}"#);
+    let headers = crm_openapi::sign_request(CRM_KEY, "POST", br#"{"a":2,"b":1}"#).unwrap();
     let refs: Vec<(&str, &str)> = headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let url = b2c_core::http::join_url(&base, "api/clients");
+    let url = base.join("api/clients");
     let r = e
         .http
-        .post(&url, &refs, "application/json", sent, deadline())
+        .post(
+            &url,
+            &refs,
+            "application/json",
+            sent,
+            "crm",
+            false,
+            deadline(),
+        )
         .unwrap();
     assert_eq!(r.status, 403);
     let err = crm_openapi::classify_auth_error(&r).unwrap();
@@ -142,10 +152,21 @@ fn crm_tampered_signature_and_wrong_key() {
 // ---------------------------------------------------------------- B2BINPAY
 
 fn b2b_client(e: &Env, margin: Duration, deadline: Duration) -> B2binpayClient {
+    b2b_client_at(e, margin, deadline, ManualClock::new())
+}
+
+/// A handle timed by a virtual clock (its waits are recorded, not slept).
+fn b2b_client_at(
+    e: &Env,
+    margin: Duration,
+    deadline: Duration,
+    clock: Arc<ManualClock>,
+) -> B2binpayClient {
     let mut cfg = B2binpayConfig::new(&e.b2b.base_url(&e.sb.base_url()), LOGIN, PASSWORD);
     cfg.refresh_margin = margin;
     cfg.deadline = deadline;
-    B2binpayClient::new(cfg, e.http.clone()).unwrap()
+    let http = HttpClient::with(HttpConfig::default(), Telemetry::new(), clock).unwrap();
+    B2binpayClient::new(cfg, http).unwrap()
 }
 
 #[test]
@@ -181,9 +202,15 @@ fn b2binpay_refresh_rotation() {
     let e = env();
     e.b2b
         .set_ttls(Duration::from_secs(1), Duration::from_secs(3600));
-    let c = b2b_client(&e, Duration::from_secs(10), Duration::from_secs(10));
+    let clock = ManualClock::new();
+    let c = b2b_client_at(
+        &e,
+        Duration::from_secs(10),
+        Duration::from_secs(10),
+        clock.clone(),
+    );
     let t1 = c.access_token().unwrap();
-    std::thread::sleep(Duration::from_millis(600)); // margin is capped at half of 1 s
+    clock.advance(Duration::from_millis(850)); // the margin is capped at a fifth of 1 s
     let (t2, info) = c.access_token_with_info().unwrap();
     assert_ne!(t1, t2);
     assert!(info.via_refresh && !info.suspicious_refresh);
@@ -231,9 +258,15 @@ fn b2binpay_concurrent_callers_one_refresh() {
     let e = env();
     e.b2b
         .set_ttls(Duration::from_secs(1), Duration::from_secs(3600));
-    let c = Arc::new(b2b_client(&e, Duration::ZERO, Duration::from_secs(10)));
+    let clock = ManualClock::new();
+    let c = Arc::new(b2b_client_at(
+        &e,
+        Duration::ZERO,
+        Duration::from_secs(10),
+        clock.clone(),
+    ));
     c.login().unwrap();
-    std::thread::sleep(Duration::from_millis(1100));
+    clock.advance(Duration::from_millis(1100));
     let barrier = Arc::new(std::sync::Barrier::new(8));
     let handles: Vec<_> = (0..8)
         .map(|_| {
@@ -271,7 +304,13 @@ fn b2binpay_bad_credentials() {
 #[test]
 fn b2binpay_throttled_and_5xx() {
     let e = env();
-    let c = b2b_client(&e, Duration::from_secs(10), Duration::from_secs(10));
+    let clock = ManualClock::new();
+    let c = b2b_client_at(
+        &e,
+        Duration::from_secs(10),
+        Duration::from_secs(10),
+        clock.clone(),
+    );
     e.b2b.inject(
         Endpoint::Token,
         B2binpayFault::Throttled {
@@ -280,16 +319,23 @@ fn b2binpay_throttled_and_5xx() {
         1,
     );
     e.b2b.inject(Endpoint::Token, B2binpayFault::Status(503), 1);
-    let t0 = Instant::now();
     c.login().unwrap();
-    assert!(
-        t0.elapsed() >= Duration::from_secs(1),
+    assert_eq!(
+        clock.sleeps()[0],
+        Duration::from_secs(1),
         "Retry-After honoured"
     );
+    assert_eq!(clock.sleeps().len(), 2);
     assert_eq!(e.b2b.stats().token_calls, 3);
 
     // Retry-After beyond the deadline: Throttled at once.
-    let c = b2b_client(&e, Duration::from_secs(10), Duration::from_secs(2));
+    let clock = ManualClock::new();
+    let c = b2b_client_at(
+        &e,
+        Duration::from_secs(10),
+        Duration::from_secs(2),
+        clock.clone(),
+    );
     e.b2b.inject(
         Endpoint::Token,
         B2binpayFault::Throttled {
@@ -297,11 +343,10 @@ fn b2binpay_throttled_and_5xx() {
         },
         1,
     );
-    let t0 = Instant::now();
     let err = c.login().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Throttled);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
-    assert!(t0.elapsed() < Duration::from_secs(2));
+    assert!(clock.sleeps().is_empty(), "not waited for");
 }
 
 // ---------------------------------------------------------------- RetailCRM
@@ -325,7 +370,7 @@ fn module() -> IntegrationModule {
 fn module_server(http: HttpClient) -> Server {
     let handler: Handler = Arc::new(move |req: &HttpRequest| {
         if req.path == "/register" && req.method == "POST" {
-            let deadline = Some(Instant::now() + Duration::from_secs(5));
+            let deadline = Instant::now() + Duration::from_secs(5);
             let ans =
                 retailcrm::handle_register(&http, MODULE_SECRET, &req.body, &module(), deadline);
             HttpReply::json_bytes(200, ans.into_bytes())
@@ -349,7 +394,7 @@ fn retailcrm_register_happy_path() {
         RCRM_KEY,
         MODULE_SECRET,
         None,
-        deadline(),
+        Some(deadline()),
     )
     .unwrap();
     assert_eq!(status, 200);
@@ -367,7 +412,7 @@ fn retailcrm_wrong_token_makes_no_call() {
     let m = module_server(e.http.clone());
     let system = e.rcrm.system_url(&e.sb.base_url());
     let reg = format!("{}/register", m.base_url());
-    let wrong = retailcrm::register_token("another-secret", RCRM_KEY);
+    let wrong = retailcrm::register_token("another-secret", RCRM_KEY).unwrap();
     let (status, v) = post_register_form(
         &e.http,
         &reg,
@@ -375,7 +420,7 @@ fn retailcrm_wrong_token_makes_no_call() {
         RCRM_KEY,
         MODULE_SECRET,
         Some(&wrong),
-        deadline(),
+        Some(deadline()),
     )
     .unwrap();
     assert_eq!(status, 200);
@@ -406,7 +451,7 @@ fn retailcrm_system_error_surfaced() {
         RCRM_KEY,
         MODULE_SECRET,
         None,
-        deadline(),
+        Some(deadline()),
     )
     .unwrap();
     assert_eq!(status, 200);

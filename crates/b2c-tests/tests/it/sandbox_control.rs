@@ -1,16 +1,29 @@
 //! The sandbox's `/_sandbox/` control surface, as other processes' tests use it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use b2c_core::b2binpay::{B2binpayClient, B2binpayConfig};
-use b2c_core::http::{HttpClient, HttpConfig};
+use b2c_core::http::{HttpClient, HttpConfig, Url};
 use b2c_core::ErrorKind;
 use b2c_sandbox::{Faults, Sandbox, SandboxConfig};
 use serde_json::Value;
 
+fn url(s: &str) -> Url {
+    Url::parse(s).unwrap()
+}
+
+fn soon() -> Instant {
+    Instant::now() + Duration::from_secs(10)
+}
+
 fn stats(http: &HttpClient, base: &str) -> Value {
     let r = http
-        .get(&format!("{base}/_sandbox/stats"), &[], None)
+        .get(
+            &url(&format!("{base}/_sandbox/stats")),
+            &[],
+            "stats",
+            soon(),
+        )
         .unwrap();
     assert_eq!(r.status, 200);
     serde_json::from_slice(&r.body).unwrap()
@@ -18,11 +31,13 @@ fn stats(http: &HttpClient, base: &str) -> Value {
 
 fn post(http: &HttpClient, base: &str, action: &str, body: &str) -> u16 {
     http.post(
-        &format!("{base}/_sandbox/{action}"),
+        &url(&format!("{base}/_sandbox/{action}")),
         &[],
         "application/json",
         body.as_bytes(),
-        None,
+        "control",
+        true,
+        soon(),
     )
     .unwrap()
     .status

@@ -4,10 +4,10 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use b2c_core::b2copy::{Client, ClientConfig, ExternalTokenParams};
-use b2c_core::http::{HttpClient, HttpConfig};
+use b2c_core::http::{ExtraRoots, HttpClient, HttpConfig, Url};
 use b2c_core::keys::PrivateKey;
 use b2c_core::ErrorKind;
 
@@ -75,7 +75,12 @@ fn self_signed_server_is_refused_without_its_ca() {
     let (port, _ca) = tls_server("{}", 1);
     let http = HttpClient::new(HttpConfig::default()).unwrap();
     let err = http
-        .get(&format!("https://localhost:{port}/"), &[], None)
+        .get(
+            &Url::parse(&format!("https://localhost:{port}/")).unwrap(),
+            &[],
+            "tls",
+            Instant::now() + Duration::from_secs(10),
+        )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Tls, "{err}");
 }
@@ -84,12 +89,17 @@ fn self_signed_server_is_refused_without_its_ca() {
 fn extra_ca_pem_makes_it_trusted() {
     let (port, ca) = tls_server(r#"{"ok":true}"#, 1);
     let http = HttpClient::new(HttpConfig {
-        extra_ca_pem: Some(ca),
+        extra_ca: Some(ExtraRoots::from_pem(&ca).unwrap()),
         ..HttpConfig::default()
     })
     .unwrap();
     let resp = http
-        .get(&format!("https://localhost:{port}/"), &[], None)
+        .get(
+            &Url::parse(&format!("https://localhost:{port}/")).unwrap(),
+            &[],
+            "tls",
+            Instant::now() + Duration::from_secs(10),
+        )
         .unwrap();
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body, br#"{"ok":true}"#);
@@ -102,11 +112,7 @@ fn malformed_extra_ca_is_a_config_error() {
         "not a pem",
         "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
     ] {
-        let err = HttpClient::new(HttpConfig {
-            extra_ca_pem: Some(pem.into()),
-            ..HttpConfig::default()
-        })
-        .unwrap_err();
+        let err = ExtraRoots::from_pem(pem).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config, "{pem:?}: {err}");
     }
 }
