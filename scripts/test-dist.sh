@@ -141,6 +141,8 @@ if [ "$SYSTEM" = 1 ]; then
     cd "$tmp/phpapp" && env -i "${FEE_ENV[@]}" B2C_REQUEST_ID=dist-php-sys-$$ php fee.php
   }
   step "PHP (the same app, the library from the system install, no B2C_LIBRARY)" php_system
+  # Leave the machine as it was: a stale system copy would be found by every later run.
+  make -s -C "$ROOT" uninstall PREFIX=/usr/local >/dev/null && ldconfig
 fi
 
 echo

@@ -29,6 +29,9 @@ namespace B2c
     {
         public const int Length = 71;
 
+        /// <summary>"sha256=" + 64 lowercase hex digits. An empty key is an
+        /// InvalidArgumentException (a signature under an empty key authenticates nothing);
+        /// an empty payload is fine.</summary>
         public static string Sign(byte[] key, byte[] payload)
         {
             if (key == null) throw new ArgumentNullException("key");

@@ -20,8 +20,12 @@ namespace B2c
     /// <summary>CRM Open API request signing and webhook verification.</summary>
     public static class CrmOpenApi
     {
-        /// <summary>The signature header ("sha256=hex" for POST/PATCH/PUT with a body, else "").
-        /// Sign the exact bytes you send.</summary>
+        /// <summary>The signature header: "sha256=hex" for POST/PATCH/PUT with a non-empty body,
+        /// "" for GET/DELETE or an empty body (then send no signature header). Sign the exact
+        /// bytes you send. method must be GET, POST, PUT, PATCH or DELETE (any case, nothing
+        /// around it: "FOO" and "POST " are refused); another method, or an empty or
+        /// header-unsafe apiKey, is an InvalidArgumentException, so a typo never yields an
+        /// unsigned request.</summary>
         public static string SignRequest(string apiKey, string method, byte[] body)
         {
             Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(method, "method");
@@ -32,6 +36,9 @@ namespace B2c
             return Utf8.Take(ref s);
         }
 
+        /// <summary>Checks a request's "sha256=hex" signature header against its body. false
+        /// when it does not match; an empty or header-unsafe apiKey is an
+        /// InvalidArgumentException.</summary>
         public static bool VerifySignature(string apiKey, byte[] body, string signature)
         {
             Verdicts.NotNull(apiKey, "apiKey"); Verdicts.NotNull(body, "body"); Verdicts.NotNull(signature, "signature");
@@ -40,6 +47,9 @@ namespace B2c
                 Utf8.Z(signature), ref err), ref err);
         }
 
+        /// <summary>Checks a webhook's X-Crm-Signature (hex, with or without "sha256="). false
+        /// when it does not match; an empty secret is an InvalidArgumentException (anyone can
+        /// compute an HMAC under an empty key).</summary>
         public static bool VerifyWebhook(byte[] secret, byte[] body, string signature)
         {
             Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(body, "body"); Verdicts.NotNull(signature, "signature");
@@ -56,7 +66,11 @@ namespace B2c
 
         /// <summary>The bearer token.</summary>
         public string Token { get; private set; }
-        /// <summary>An unexpired refresh token was rejected on the way: treat as a security event.</summary>
+        /// <summary>True only in the answer to the call whose own renewal met a rejected,
+        /// unexpired refresh token (all tokens were dropped and the handle logged in again):
+        /// treat it as a security event. It is reported once: later calls say false, and an
+        /// event met by <see cref="B2binpay.Refresh"/> is reported by no AccessToken call.
+        /// <see cref="B2binpay.Counters"/> (Suspicious) keeps the history.</summary>
         public bool Suspicious { get; private set; }
 
         /// <summary>Does not show the token.</summary>
@@ -73,7 +87,8 @@ namespace B2c
 
         public ulong Logins { get; private set; }
         public ulong Refreshes { get; private set; }
-        /// <summary>Refresh tokens rejected before they expired.</summary>
+        /// <summary>Refresh tokens rejected before they expired: the history of the suspicious
+        /// events, whichever call (AccessToken or Refresh) met them.</summary>
         public ulong Suspicious { get; private set; }
 
         public override string ToString()
@@ -108,11 +123,15 @@ namespace B2c
 
         public void Login() { IntPtr err = IntPtr.Zero; Errors.Check(NativeMethods.Lib.b2c_b2binpay_login(Live(), ref err), ref err); }
 
+        /// <summary>Refreshes the token pair now (single-flight). If the refresh token is
+        /// rejected while unexpired, the handle logs in again and counts the event in
+        /// <see cref="Counters"/>; no later AccessToken() call reports it.</summary>
         public void Refresh() { IntPtr err = IntPtr.Zero; Errors.Check(NativeMethods.Lib.b2c_b2binpay_refresh(Live(), ref err), ref err); }
 
-        /// <summary>A valid access token (logging in or refreshing when needed). Suspicious is
-        /// true when an unexpired refresh token was rejected on the way (treat as a security
-        /// event).</summary>
+        /// <summary>A valid access token, logging in or renewing when needed: a token living L
+        /// is renewed min(refresh_margin_s, L/5) before it expires. Suspicious is true only when
+        /// this call's own renewal met a rejected, unexpired refresh token (treat it as a
+        /// security event); a later call answered from the new pair says false.</summary>
         public AccessToken AccessToken()
         {
             IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
@@ -147,6 +166,8 @@ namespace B2c
     /// <summary>RetailCRM module helpers.</summary>
     public static class RetailCrm
     {
+        /// <summary>The register token RetailCRM sends: hex HMAC-SHA256(key = secret, message =
+        /// apiKey). An empty secret or apiKey is an InvalidArgumentException.</summary>
         public static string Token(string secret, string apiKey)
         {
             Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(apiKey, "apiKey");

@@ -57,11 +57,42 @@ namespace B2c.Tests
                 "RFC 4231 test case 2");
         }
 
+        // Issue 9, point 1. The old check expected the HMAC under the empty key
+        // ("sha256=b613679a...c5ad" for an empty key and payload); an empty key is now refused.
         [Test]
         public void EmptyKeyAndPayload()
         {
-            Assert.AreEqual("sha256=b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
-                Signature.Sign(new byte[0], new byte[0]), "empty key and payload");
+            Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "empty key and payload",
+                () => Signature.Sign(new byte[0], new byte[0]));
+            Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "empty key, some payload",
+                () => Signature.Sign(new byte[0], Encoding.ASCII.GetBytes("payload")));
+            var k = Encoding.ASCII.GetBytes("k");
+            Assert.AreEqual(Support.Reference(k, new byte[0]), Signature.Sign(k, new byte[0]), "an empty payload is still fine");
+        }
+
+        /// <summary>b2c_sign_payload itself: an empty key, NULL or not, is INVALID_ARGUMENT and
+        /// nothing is written into the output buffer.</summary>
+        [Test]
+        public void EmptyKeyWritesNothing()
+        {
+            var payload = Encoding.ASCII.GetBytes("payload");
+            foreach (var key in new byte[][] { null, new byte[0], new byte[] { 1 } })
+            {
+                var what = key == null ? "NULL key, length 0" : "non-NULL key, length 0";
+                var output = new byte[Signature.Length + 1];
+                for (int i = 0; i < output.Length; i++) output[i] = 0xAA;
+                // A non-NULL pointer with length 0 (the one-byte array is passed with length 0).
+                int rc = NativeMethods.Lib.b2c_sign_payload(key, UIntPtr.Zero, payload, (UIntPtr)payload.Length,
+                    output, (UIntPtr)output.Length);
+                Assert.AreEqual((int)Status.InvalidArgument, rc, what + ": status");
+                Assert.IsTrue(output.All(b => b == 0xAA), what + ": output untouched");
+            }
+            var ok = new byte[Signature.Length + 1];
+            var k = Encoding.ASCII.GetBytes("k");
+            Assert.AreEqual(0, NativeMethods.Lib.b2c_sign_payload(k, (UIntPtr)1, null, UIntPtr.Zero, ok, (UIntPtr)ok.Length),
+                "a key and a NULL, empty payload");
+            Assert.AreEqual(Support.Reference(k, new byte[0]), Encoding.ASCII.GetString(ok, 0, Signature.Length), "empty payload HMAC");
+            Assert.AreEqual(0, ok[Signature.Length], "NUL-terminated");
         }
 
         [Test]
@@ -69,15 +100,25 @@ namespace B2c.Tests
         {
             var rnd = new Random(12345);
             int mismatches = 0;
+            int emptyKeys = 0;
             for (int i = 0; i < 300; i++)
             {
                 var key = new byte[rnd.Next(i % 10 == 0 ? 200 : 70)];
                 var payload = new byte[rnd.Next(i % 7 == 0 ? 5000 : 300)];
                 rnd.NextBytes(key);
                 rnd.NextBytes(payload);
+                if (key.Length == 0)
+                {
+                    // Issue 9, point 1: an empty key is refused (it used to be signed).
+                    emptyKeys++;
+                    try { Signature.Sign(key, payload); mismatches++; }
+                    catch (InvalidArgumentException e) { if (e.Status != Status.InvalidArgument) mismatches++; }
+                    continue;
+                }
                 if (Signature.Sign(key, payload) != Support.Reference(key, payload)) mismatches++;
             }
-            Assert.AreEqual(0, mismatches, "300 random HMACs match HMACSHA256 (" + mismatches + " mismatches)");
+            Assert.AreEqual(0, mismatches, "300 random HMACs match HMACSHA256, empty keys refused (" + mismatches + " mismatches)");
+            Assert.Greater(emptyKeys, 0, "the sequence has empty keys");
         }
 
         [Test]
@@ -230,8 +271,15 @@ namespace B2c.Tests
         public void ClientMintJwtWithOddUserAgent()
         {
             var m = Support.Cfg("http://127.0.0.1:1", pem);
-            m["user_agent"] = "b2c-cs-test \"quoted\" \\ é ✓\n";
+            m["user_agent"] = "b2c-cs-test \"quoted\" \\ é ✓";
             using (var c = new Client(m)) Assert.AreEqual(3, c.MintJwt().Split('.').Length, "client MintJwt");
+            // Issue 9, point 7: the old check's user agent ended in "\n"; CR/LF is now refused
+            // when the configuration is read.
+            foreach (var ua in new[] { "b2c-cs-test \"quoted\" \\ é ✓\n", "b2c\r\nX-Injected: 1" })
+            {
+                m["user_agent"] = ua;
+                Support.Expect<InvalidArgumentException>(Status.Config, "user_agent with CR/LF", () => new Client(m).Dispose());
+            }
         }
 
         [Test]
@@ -279,6 +327,61 @@ namespace B2c.Tests
             Assert.IsFalse(CrmOpenApi.VerifyWebhook(Encoding.UTF8.GetBytes("x"), body, sig), "webhook wrong secret");
         }
 
+        // Issue 9, point 2: an empty webhook secret, an empty or header-unsafe API key and an
+        // unknown method are refused. The signatures are the ones the old library accepted
+        // (an HMAC under the empty key), so a library that still verifies them fails here.
+        [Test]
+        public void WebhookEmptySecretIsInvalidArgument()
+        {
+            var body = Encoding.UTF8.GetBytes("{\"amount\":\"10.00\"}");
+            var underEmptyKey = Support.Reference(new byte[0], body);
+            Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "webhook empty secret, sha256= form",
+                () => CrmOpenApi.VerifyWebhook(new byte[0], body, underEmptyKey));
+            Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "webhook empty secret, bare hex",
+                () => CrmOpenApi.VerifyWebhook(new byte[0], body, underEmptyKey.Substring(7)));
+            Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "webhook empty secret, wrong signature",
+                () => CrmOpenApi.VerifyWebhook(new byte[0], body, "sha256=" + new string('0', 64)));
+        }
+
+        [Test]
+        public void CrmEmptyOrUnsafeApiKeyIsInvalidArgument()
+        {
+            var body = Encoding.UTF8.GetBytes("{\"amount\":\"10.00\"}");
+            var underEmptyKey = Support.Reference(new byte[0], body);
+            foreach (var key in new[] { "", "api-key\r\nX-Injected: 1", "api\nkey", "api\rkey" })
+            {
+                var what = "API key \"" + key.Replace("\r", "\\r").Replace("\n", "\\n") + "\"";
+                Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "VerifySignature, " + what,
+                    () => CrmOpenApi.VerifySignature(key, body, underEmptyKey));
+                Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "SignRequest POST, " + what,
+                    () => CrmOpenApi.SignRequest(key, "POST", body));
+                Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "SignRequest GET, " + what,
+                    () => CrmOpenApi.SignRequest(key, "GET", null));
+            }
+        }
+
+        [Test]
+        public void CrmSignRequestRefusesOtherMethods()
+        {
+            var body = Encoding.UTF8.GetBytes("{\"amount\":\"10.00\"}");
+            // Old behaviour: OK with "" (no signature) for all of these.
+            foreach (var m in new[] { "FOO", "POST ", " POST", "POST\n", "PO ST", "", "HEAD", "OPTIONS", "GETS" })
+            {
+                var what = "method \"" + m.Replace("\n", "\\n") + "\"";
+                Support.Expect<InvalidArgumentException>(Status.InvalidArgument, what + " with a body",
+                    () => CrmOpenApi.SignRequest("api-key", m, body));
+                Support.Expect<InvalidArgumentException>(Status.InvalidArgument, what + " without a body",
+                    () => CrmOpenApi.SignRequest("api-key", m, null));
+            }
+            // The five methods, in any case, are still fine.
+            var sig = Support.Reference(Encoding.UTF8.GetBytes("api-key"), body);
+            foreach (var m in new[] { "POST", "post", "Put", "PUT", "patch", "PaTcH" })
+                Assert.AreEqual(sig, CrmOpenApi.SignRequest("api-key", m, body), m + " signs the body");
+            foreach (var m in new[] { "GET", "get", "DELETE", "Delete" })
+                Assert.AreEqual("", CrmOpenApi.SignRequest("api-key", m, body), m + " is unsigned");
+            Assert.AreEqual("", CrmOpenApi.SignRequest("api-key", "post", null), "POST with an empty body is unsigned");
+        }
+
         [Test]
         public void B2binpayCallbackAndConfig()
         {
@@ -302,6 +405,18 @@ namespace B2c.Tests
             Assert.IsTrue(RetailCrm.ErrorResponse("bad \"x\"").Contains("\"errorMsg\":\"bad \\\"x\\\"\""), "ErrorResponse escaping");
             Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "ConfigResponse bad scopes",
                 () => RetailCrm.ConfigResponse("nope", "https://m"));
+        }
+
+        // Issue 9, point 3.
+        [Test]
+        public void RetailCrmTokenEmptySecretOrApiKeyIsInvalidArgument()
+        {
+            Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "RetailCRM Token empty secret",
+                () => RetailCrm.Token("", "api-key"));
+            Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "RetailCRM Token empty API key",
+                () => RetailCrm.Token("secret", ""));
+            Support.Expect<InvalidArgumentException>(Status.InvalidArgument, "RetailCRM Token both empty",
+                () => RetailCrm.Token("", ""));
         }
     }
 }

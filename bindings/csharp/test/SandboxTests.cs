@@ -227,7 +227,9 @@ namespace B2c.Tests
                 Assert.IsFalse(answer.Contains("\"consumed\":0"), "consume-refresh: " + answer);
                 b.Refresh(); // a replay: rejected, tokens dropped, logged in again
                 var t2 = b.AccessToken();
-                Assert.IsTrue(t2.Suspicious, "suspicious after the replayed refresh");
+                // Issue 9, point 4 (was IsTrue): the event met by Refresh() is reported by no
+                // AccessToken; the counters below are its history.
+                Assert.IsFalse(t2.Suspicious, "not suspicious: Refresh() met the event, not this call");
                 Assert.IsTrue(t2.Token.Length > 0 && t2.Token != t1.Token, "a new token");
                 var n = b.Counters();
                 Assert.AreEqual(2UL, n.Logins, "logins " + n);
@@ -255,6 +257,154 @@ namespace B2c.Tests
             Assert.IsTrue(answer.Contains("\"success\":true"), "RetailCRM HandleRegister: " + answer);
             answer = RetailCrm.HandleRegister("other-secret", form, Module);
             Assert.IsTrue(answer.Contains("\"success\":false"), "RetailCRM HandleRegister bad token: " + answer);
+        }
+    }
+
+    /// <summary>Token renewal and the B2BINPAY "suspicious" event (issue 9, points 4 and 5),
+    /// on a sandbox of their own. Tokens are compared with IsTrue so that a failure does not
+    /// print them. The ttls and expire-access controls change the whole sandbox, hence its own
+    /// sandbox and the TearDown that sets the lifetimes back. No test sleeps: tokens are made
+    /// due with POST /_sandbox/b2binpay/ttls {"access_s": 0} (set back to 900 afterwards) or
+    /// POST /_sandbox/b2copy/expire-access.</summary>
+    [TestFixture]
+    public class TokenRenewalTests
+    {
+        const int AccessS = 900, RefreshS = 3600; // the sandbox's defaults
+
+        string dir, pem;
+        Sandbox sb;
+
+        [TestFixtureSetUp]
+        public void StartSandbox()
+        {
+            dir = Support.TempDir("renewal");
+            var pubPath = Path.Combine(dir, "pub.pem");
+            using (var key = Key.Generate())
+            {
+                File.WriteAllText(pubPath, key.PublicPem());
+                pem = key.PrivatePem();
+            }
+            sb = new Sandbox("--register \"kid1:42:" + pubPath + "\"");
+        }
+
+        [TestFixtureTearDown]
+        public void StopSandbox()
+        {
+            if (sb != null) sb.Dispose();
+            try { Directory.Delete(dir, true); } catch (Exception) { }
+        }
+
+        /// <summary>Every test leaves the sandbox's token lifetimes as they were.</summary>
+        [TearDown]
+        public void DefaultTtls() { if (sb != null) sb.B2binpayTtls(AccessS, RefreshS); }
+
+        B2binpay NewB2binpay(int? refreshMarginS = null)
+        {
+            var cfg = new Dictionary<string, object> {
+                { "base_url", sb.Url + "/b2binpay" }, { "login", "sandbox-login" }, { "password", "sandbox-password" } };
+            if (refreshMarginS.HasValue) cfg["refresh_margin_s"] = refreshMarginS.Value;
+            return new B2binpay(cfg);
+        }
+
+        [Test]
+        public void SuspiciousIsReportedOnceByTheCallThatMetIt()
+        {
+            using (var b = NewB2binpay())
+            {
+                sb.B2binpayTtls(0, RefreshS);
+                var t1 = b.AccessToken(); // logs in; the pair is due at once
+                Assert.IsFalse(t1.Suspicious, "first token");
+                var answer = sb.Control("b2binpay/consume-refresh");
+                Assert.IsFalse(answer.Contains("\"consumed\":0"), "consume-refresh: " + answer);
+                sb.B2binpayTtls(AccessS, RefreshS); // the pair of the new login lives 900 s
+                var before = b.Counters();
+                Assert.AreEqual(0UL, before.Suspicious, "no event yet " + before);
+
+                // This call renews, meets the replayed (unexpired, rejected) refresh token,
+                // logs in again: it and only it says suspicious.
+                var t2 = b.AccessToken();
+                Assert.IsTrue(t2.Suspicious, "the call whose own renewal met the rejected refresh token");
+                Assert.IsTrue(t2.Token.Length > 0 && t2.Token != t1.Token, "a new token");
+                var n = b.Counters();
+                Assert.AreEqual(2UL, n.Logins, "logged in again " + n);
+                Assert.AreEqual(1UL, n.Suspicious, "one suspicious event " + n);
+
+                // Answered from the new pair: the event is not reported again.
+                var t3 = b.AccessToken();
+                Assert.IsFalse(t3.Suspicious, "a later AccessToken says false");
+                Assert.IsTrue(t2.Token == t3.Token, "answered from the new pair");
+                var t4 = b.AccessToken();
+                Assert.IsFalse(t4.Suspicious, "and the one after");
+                var m = b.Counters();
+                Assert.AreEqual(1UL, m.Suspicious, "the counters keep the history " + m);
+                Assert.AreEqual(n.Logins, m.Logins, "no more logins " + m);
+                Assert.AreEqual(n.Refreshes, m.Refreshes, "no more refreshes " + m);
+            }
+        }
+
+        [Test]
+        public void DueTokenIsRenewedByTheNextAccessToken()
+        {
+            using (var b = NewB2binpay())
+            {
+                sb.B2binpayTtls(0, RefreshS);
+                var t1 = b.AccessToken();
+                var n1 = b.Counters();
+                Assert.AreEqual(1UL, n1.Logins, "logged in " + n1);
+                Assert.AreEqual(0UL, n1.Refreshes, "no refresh yet " + n1);
+
+                // Issued with access_s 0: due at once, so this call renews (by refresh).
+                var t2 = b.AccessToken();
+                Assert.IsTrue(t1.Token != t2.Token, "a due token is renewed by the next AccessToken");
+                Assert.IsFalse(t2.Suspicious, "an ordinary renewal is not suspicious");
+                var n2 = b.Counters();
+                Assert.AreEqual(1UL, n2.Refreshes, "renewed by a refresh " + n2);
+                Assert.AreEqual(1UL, n2.Logins, "not by a login " + n2);
+
+                sb.B2binpayTtls(AccessS, RefreshS);
+                var t3 = b.AccessToken(); // the held pair was issued due: one more renewal
+                Assert.IsTrue(t2.Token != t3.Token, "the due pair is renewed once more");
+                Assert.AreEqual(2UL, b.Counters().Refreshes, "second refresh " + b.Counters());
+                var t4 = b.AccessToken(); // a 900 s token is not due
+                Assert.IsTrue(t3.Token == t4.Token, "a fresh 900 s token is kept");
+                var n4 = b.Counters();
+                Assert.AreEqual(2UL, n4.Refreshes, "no renewal of a fresh token " + n4);
+                Assert.AreEqual(0UL, n4.Suspicious, "nothing suspicious " + n4);
+            }
+        }
+
+        [Test]
+        public void ShortTokenIsRenewedAFifthOfItsLifetimeAhead()
+        {
+            // Renewed min(margin, L/5) before expiry: with a 30 s margin a 5 s token is due at
+            // 4 s, not at once (a renewal a whole margin ahead would renew it at every call).
+            // The two calls are a few ms apart; nothing waits for the renewal window.
+            using (var b = NewB2binpay(30))
+            {
+                sb.B2binpayTtls(5, RefreshS);
+                var t1 = b.AccessToken();
+                var t2 = b.AccessToken();
+                Assert.IsTrue(t1.Token == t2.Token, "a 5 s token is not renewed right away");
+                var n = b.Counters();
+                Assert.AreEqual(1UL, n.Logins, "one login " + n);
+                Assert.AreEqual(0UL, n.Refreshes, "no refresh " + n);
+            }
+        }
+
+        [Test]
+        public void B2copyExpiredAccessTokenIsRenewed()
+        {
+            using (var c = new Client(Support.Cfg(sb.Url, pem)))
+            {
+                c.Authenticate();
+                Assert.AreEqual(FeeStatus.Pending, c.FeeProcess("123456", "cs-renew-1").Status, "before");
+                long auth = sb.Stat("b2copy", "auth_ok"), refresh = sb.Stat("b2copy", "refresh_ok");
+                var answer = sb.Control("b2copy/expire-access"); // the held access token now answers 401
+                Assert.IsTrue(answer.Contains("\"ok\":true"), "expire-access: " + answer);
+                Assert.AreEqual(FeeStatus.Pending, c.FeeProcess("123456", "cs-renew-2").Status, "after expire-access");
+                Assert.AreEqual(refresh + 1, sb.Stat("b2copy", "refresh_ok"), "renewed by one refresh");
+                Assert.AreEqual(auth, sb.Stat("b2copy", "auth_ok"), "no new JWT exchange");
+            }
         }
     }
 

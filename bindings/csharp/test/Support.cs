@@ -144,6 +144,25 @@ namespace B2c.Tests
             }
         }
 
+        /// <summary>One counter of GET /_sandbox/stats, e.g. Stat("b2copy", "refresh_ok").</summary>
+        public long Stat(string emulator, string counter)
+        {
+            string json;
+            using (var wc = new System.Net.WebClient()) json = wc.DownloadString(Url + "/_sandbox/stats");
+            var m = System.Text.RegularExpressions.Regex.Match(json,
+                "\"" + emulator + "\":\\{[^}]*\"" + counter + "\":(\\d+)");
+            Assert.IsTrue(m.Success, "no " + emulator + "." + counter + " in the sandbox stats: " + json);
+            return long.Parse(m.Groups[1].Value);
+        }
+
+        /// <summary>POST /_sandbox/b2binpay/ttls: lifetimes of the B2BINPAY tokens issued from
+        /// now on (access 0 = due at once, so the next AccessToken renews, with no waiting).</summary>
+        public void B2binpayTtls(int accessS, int refreshS)
+        {
+            var answer = Control("b2binpay/ttls", "{\"access_s\":" + accessS + ",\"refresh_s\":" + refreshS + "}");
+            Assert.IsTrue(answer.Contains("\"ok\":true"), "b2binpay/ttls: " + answer);
+        }
+
         public void Dispose()
         {
             try { if (!Proc.HasExited) Proc.Kill(); } catch (Exception) { }
