@@ -11,8 +11,11 @@ final class AccessToken
         /** The token, for `Authorization: Bearer <token>`. */
         public readonly string $token,
         /**
-         * True when, on the way, an unexpired refresh token was rejected (all tokens were
-         * dropped and the handle logged in again): treat it as a security event.
+         * True when the accessToken() call that returned this met, in its own renewal, a
+         * rejected unexpired refresh token (all tokens were dropped and the handle logged
+         * in again): treat it as a security event. Reported once: later calls, answered
+         * from the new pair, say false, and so does every call after a refresh() that met
+         * the event. B2binpay::counters()->suspicious is the history.
          */
         public readonly bool $suspicious,
     ) {

@@ -10,7 +10,10 @@ use FFI;
  * One B2BINPAY credential and its tokens. The array keys are the JSON configuration keys of
  * b2c_b2binpay_new: base_url, login, password (required); refresh_margin_s, deadline_ms and
  * the transport keys (connect_timeout_ms, read_timeout_ms, request_timeout_ms,
- * max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent).
+ * max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections,
+ * idle_timeout_s, dns_cache_s, proxy, no_proxy).
+ *
+ * A token of lifetime L is renewed min(refresh_margin_s, L/5) before it expires.
  */
 final class B2binpay
 {
@@ -52,9 +55,11 @@ final class B2binpay
 
     /**
      * A valid access token (`Authorization: Bearer <token>`), logging in or refreshing ahead
-     * of expiry as needed. `suspicious` is true when, on the way, an unexpired refresh token
-     * was rejected (all tokens were dropped and the handle logged in again): treat that as a
-     * security event.
+     * of expiry as needed. `suspicious` is true only in the answer whose own renewal met a
+     * rejected unexpired refresh token (all tokens were dropped and the handle logged in
+     * again): treat that as a security event. It is reported once (a later call, answered
+     * from the new pair, says false); an event met by refresh() is reported by no
+     * accessToken(). counters() keeps the history.
      */
     public function accessToken(): AccessToken
     {
@@ -69,7 +74,10 @@ final class B2binpay
         return new AccessToken(Library::takeString($out), $flag->cdata !== 0);
     }
 
-    /** Logins, refreshes and suspicious refresh-token rejections since creation. */
+    /**
+     * Logins, refreshes and suspicious refresh-token rejections since creation (the history
+     * of the events AccessToken::$suspicious reports once, those met by refresh() included).
+     */
     public function counters(): B2binpayCounters
     {
         $ffi = Library::ffi();

@@ -14,7 +14,9 @@ use FFI\CData;
  * device_ip, key_id, private_key_pem | private_key_path (required); issuer, jwt_ttl_s,
  * jwt_kid_header, connect_timeout_ms, read_timeout_ms, request_timeout_ms,
  * call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s,
- * max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent. Unknown keys throw
+ * max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections,
+ * idle_timeout_s, dns_cache_s, proxy, no_proxy. Unknown keys (and a user_agent with CR/LF, a
+ * base_url with user:password@, a broken extra_ca_pem, a duration over one day) throw
  * InvalidArgumentException (code Status::CONFIG). private_key_pem may also be a Key.
  */
 final class Client

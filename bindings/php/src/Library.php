@@ -282,7 +282,8 @@ final class Library
             [$code, $message, $http] = [$status, '', 0];
         }
         if ($message === '') {
-            $message = self::statusString($code);
+            // No error object (b2c_sign_payload, b2c_b2binpay_counters): the status's own text.
+            $message = B2c::statusString($code);
         }
         return B2cException::fromStatus($code, $message, $http);
     }

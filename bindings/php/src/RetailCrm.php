@@ -10,7 +10,10 @@ namespace B2c;
  */
 final class RetailCrm
 {
-    /** The register token RetailCRM sends: hex HMAC-SHA256(key = secret, message = apiKey). */
+    /**
+     * The register token RetailCRM sends: hex HMAC-SHA256(key = secret, message = apiKey).
+     * An empty $secret or $apiKey throws InvalidArgumentException.
+     */
     public static function token(string $secret, string $apiKey): string
     {
         return Library::callString('b2c_retailcrm_token', $secret, $apiKey);

@@ -14,6 +14,9 @@ final class Signature
     /**
      * Binary-safe: $key and $body may contain NUL bytes. PHP FFI passes PHP strings only to
      * `char *` parameters, so the bytes are copied into `uint8_t[]` buffers first.
+     *
+     * An empty $key throws InvalidArgumentException (code Status::INVALID_ARGUMENT: a
+     * signature under an empty key authenticates nothing); an empty $body is fine.
      */
     public static function sign(string $key, string $body): string
     {

@@ -47,7 +47,77 @@ final class ProtocolsTest extends TestCase
         $this->assertSame('sha256=' . hash_hmac('sha256', $body, 'k1'), CrmOpenApi::signRequest('k1', 'POST', $body));
         $this->assertSame('sha256=' . hash_hmac('sha256', $body, 'k1'), CrmOpenApi::signRequest('k1', 'put', $body));
         $this->assertSame('', CrmOpenApi::signRequest('k1', 'GET', $body));
+        $this->assertSame('', CrmOpenApi::signRequest('k1', 'DELETE', $body));
         $this->assertSame('', CrmOpenApi::signRequest('k1', 'POST', ''));
+    }
+
+    public function testCrmSignRequestAcceptsTheFiveMethodsInAnyCase(): void
+    {
+        $body = '{"a":1}';
+        foreach (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as $method) {
+            $want = in_array($method, ['POST', 'PUT', 'PATCH'], true) ? 'sha256=' . hash_hmac('sha256', $body, 'k1') : '';
+            foreach ([$method, strtolower($method), ucfirst(strtolower($method))] as $m) {
+                $this->assertSame($want, CrmOpenApi::signRequest('k1', $m, $body), $m);
+                $this->assertSame('', CrmOpenApi::signRequest('k1', $m, ''), $m);
+            }
+        }
+    }
+
+    /** @return array<string, array{string}> */
+    public static function otherMethods(): array
+    {
+        $out = [];
+        foreach (['FOO', 'POST ', ' POST', 'PO ST', "POST\n", '', 'HEAD', 'OPTIONS', 'GETS'] as $m) {
+            $out[addcslashes($m, "\0..\37\177") ?: "(empty)"] = [$m];
+        }
+        return $out;
+    }
+
+    /**
+     * Was: OK with no signature (""), so a typo gave an unsigned request.
+     *
+     * @dataProvider otherMethods
+     */
+    public function testCrmSignRequestRefusesOtherMethods(string $method): void
+    {
+        foreach (['', '{"a":1}'] as $body) {
+            try {
+                CrmOpenApi::signRequest('k1', $method, $body);
+                $this->fail('accepted method ' . var_export($method, true));
+            } catch (InvalidArgumentException $e) {
+                $this->assertSame(Status::INVALID_ARGUMENT->value, $e->getCode());
+            }
+        }
+    }
+
+    /** @return array<string, array{string}> */
+    public static function badApiKeys(): array
+    {
+        $out = [];
+        foreach (['', "k\r\nx-evil: 1", "k\n", "k\r", "k\x01", "k\x7f"] as $k) {
+            $out[addcslashes($k, "\0..\37\177") ?: "(empty)"] = [$k];
+        }
+        return $out;
+    }
+
+    /** @dataProvider badApiKeys */
+    public function testCrmEmptyOrHeaderUnsafeApiKeyIsInvalidArgument(string $apiKey): void
+    {
+        $body = '{"a":1}';
+        $calls = [
+            'signRequest POST' => static fn () => CrmOpenApi::signRequest($apiKey, 'POST', $body),
+            'signRequest GET' => static fn () => CrmOpenApi::signRequest($apiKey, 'GET', $body),
+            // an exception rather than false, even for the signature the key would give
+            'verifySignature' => static fn () => CrmOpenApi::verifySignature($apiKey, $body, 'sha256=' . hash_hmac('sha256', $body, $apiKey)),
+        ];
+        foreach ($calls as $what => $call) {
+            try {
+                $call();
+                $this->fail("accepted by $what");
+            } catch (InvalidArgumentException $e) {
+                $this->assertSame(Status::INVALID_ARGUMENT->value, $e->getCode(), $what);
+            }
+        }
     }
 
     public function testCrmVerifySignature(): void
@@ -91,6 +161,24 @@ final class ProtocolsTest extends TestCase
         $this->assertTrue(CrmOpenApi::verifyWebhook($secret, 'Hello, World!', "sha256=$hex"));
         $this->assertFalse(CrmOpenApi::verifyWebhook($secret, 'Hello, World!!', $hex));
         $this->assertTrue(CrmOpenApi::verifyWebhook("s\0ecret", "a\0b", hash_hmac('sha256', "a\0b", "s\0ecret")));
+    }
+
+    /** Was: verified an HMAC under the empty key, which anyone can compute. */
+    public function testWebhookEmptySecretIsInvalidArgument(): void
+    {
+        foreach (['', 'Hello, World!'] as $body) {
+            $forged = hash_hmac('sha256', $body, '');
+            foreach ([$forged, "sha256=$forged", str_repeat('0', 64)] as $sig) {
+                try {
+                    CrmOpenApi::verifyWebhook('', $body, $sig);
+                    $this->fail('an empty secret was accepted');
+                } catch (InvalidArgumentException $e) {
+                    $this->assertSame(Status::INVALID_ARGUMENT->value, $e->getCode());
+                }
+            }
+            // a one-byte secret is not empty
+            $this->assertTrue(CrmOpenApi::verifyWebhook("\0", $body, hash_hmac('sha256', $body, "\0")));
+        }
     }
 
     // ---- B2BINPAY ----
@@ -177,6 +265,18 @@ final class ProtocolsTest extends TestCase
         $this->assertSame(['success' => true, 'accountUrl' => 'https://m/acc'], json_decode(RetailCrm::registerSuccess('https://m/acc'), true));
         $msg = "bad \"quote\" \\ and\nnewline";
         $this->assertSame(['success' => false, 'errorMsg' => $msg], json_decode(RetailCrm::errorResponse($msg), true));
+    }
+
+    public function testRetailCrmTokenRefusesAnEmptySecretOrApiKey(): void
+    {
+        foreach ([['', 'api-key'], ['secret', ''], ['', '']] as [$secret, $apiKey]) {
+            try {
+                RetailCrm::token($secret, $apiKey);
+                $this->fail("made a token for secret '$secret', API key '$apiKey'");
+            } catch (InvalidArgumentException $e) {
+                $this->assertSame(Status::INVALID_ARGUMENT->value, $e->getCode());
+            }
+        }
     }
 
     public function testRetailCrmEditModuleAgainstSandbox(): void
@@ -313,29 +413,102 @@ final class ProtocolsTest extends TestCase
             ['refresh_calls' => 1, 'refresh_ok' => 0, 'refresh_rejected' => 1, 'refresh_replayed' => 1, 'token_ok' => 1],
             array_intersect_key($d, array_flip(['refresh_calls', 'refresh_ok', 'refresh_rejected', 'refresh_replayed', 'token_ok'])),
         );
+        // The event was met by refresh(), so no accessToken() reports it (was: the next one
+        // said suspicious = true); the counters keep the history.
         $a2 = $bp->accessToken();
-        $this->assertTrue($a2->suspicious);
+        $this->assertFalse($a2->suspicious);
         $this->assertNotSame('', $a2->token);
         $this->assertNotSame($t1, $a2->token);
+        $this->assertFalse($bp->accessToken()->suspicious);
         $this->assertSame([2, 1, 1], self::counts($bp));
         $bp->close();
     }
 
+    /**
+     * Log $bp in with an access token that is due at once (ttls access_s 0), then put the
+     * sandbox's lifetimes back: the next accessToken() renews, and gets a normal 900 s token.
+     * No sleeping.
+     */
+    private static function dueAtOnce(B2binpay $bp): AccessToken
+    {
+        self::$sandbox->control('b2binpay/ttls', ['access_s' => 0, 'refresh_s' => 3600]);
+        try {
+            return $bp->accessToken();
+        } finally {
+            self::$sandbox->control('b2binpay/ttls', self::DEFAULT_TTLS);
+        }
+    }
+
     public function testB2binpayReplayedRefreshOnTheAccessTokenPath(): void
     {
-        self::$sandbox->control('b2binpay/ttls', ['access_s' => 2, 'refresh_s' => 3600]);
         try {
             $bp = self::b2binpay();
-            $t1 = $bp->accessToken()->token;
+            $a1 = self::dueAtOnce($bp);
+            $this->assertFalse($a1->suspicious);
             self::$sandbox->control('b2binpay/consume-refresh');
             $before = self::stats('b2binpay');
-            usleep(1_200_000); // past the renewal point: min(10 s, 2 s / 2) before expiry
-            $a2 = $bp->accessToken();
+            $a2 = $bp->accessToken(); // its own renewal meets the replayed refresh token
             $this->assertTrue($a2->suspicious);
-            $this->assertNotSame($t1, $a2->token);
+            $this->assertNotSame($a1->token, $a2->token);
             $this->assertSame(1, $bp->counters()->suspicious);
             $d = self::delta($before, self::stats('b2binpay'));
             $this->assertSame([1, 1, 1], [$d['refresh_calls'], $d['refresh_replayed'], $d['token_ok']]);
+            // Reported once: the next answer comes from the new pair and says false (was:
+            // every later accessToken() kept saying true). The counters are the history.
+            $mid = self::stats('b2binpay');
+            $a3 = $bp->accessToken();
+            $this->assertFalse($a3->suspicious);
+            $this->assertSame($a2->token, $a3->token);
+            $this->assertFalse($bp->accessToken()->suspicious);
+            $this->assertCounters($mid, self::stats('b2binpay'));
+            $this->assertSame([2, 1, 1], self::counts($bp));
+            $bp->close();
+        } finally {
+            self::$sandbox->control('b2binpay/ttls', self::DEFAULT_TTLS);
+        }
+    }
+
+    public function testB2binpayTokenDueAtOnceIsRenewedByTheNextAccessToken(): void
+    {
+        try {
+            $bp = self::b2binpay();
+            $a0 = self::dueAtOnce($bp);
+            $before = self::stats('b2binpay');
+            $a1 = $bp->accessToken(); // no sleep: access_s 0 is inside the renewal window
+            $this->assertNotSame('', $a1->token);
+            $this->assertNotSame($a0->token, $a1->token);
+            $this->assertFalse($a1->suspicious);
+            $d = self::delta($before, self::stats('b2binpay'));
+            $this->assertSame([1, 1, 0], [$d['refresh_calls'], $d['refresh_ok'], $d['token_calls']]);
+            // the renewed token (900 s) is far from its renewal point: served from the cache
+            $mid = self::stats('b2binpay');
+            $this->assertSame($a1->token, $bp->accessToken()->token);
+            $this->assertCounters($mid, self::stats('b2binpay'));
+            $this->assertSame([1, 1, 0], self::counts($bp));
+            $bp->close();
+        } finally {
+            self::$sandbox->control('b2binpay/ttls', self::DEFAULT_TTLS);
+        }
+    }
+
+    /**
+     * A token of lifetime L is renewed min(margin, L/5) before expiry: a margin longer than
+     * the lifetime never makes a fresh token due (an uncapped margin would renew a 60 s
+     * token on every call). The L/5-versus-L/2 point itself is not observable without
+     * waiting, which these tests do not do.
+     */
+    public function testB2binpayRenewalMarginIsCappedByTheLifetime(): void
+    {
+        self::$sandbox->control('b2binpay/ttls', ['access_s' => 60, 'refresh_s' => 3600]);
+        try {
+            $bp = self::b2binpay(['refresh_margin_s' => 3600]);
+            $t1 = $bp->accessToken()->token;
+            $before = self::stats('b2binpay');
+            for ($i = 0; $i < 3; $i++) {
+                $this->assertSame($t1, $bp->accessToken()->token);
+            }
+            $this->assertCounters($before, self::stats('b2binpay'));
+            $this->assertSame([1, 0, 0], self::counts($bp));
             $bp->close();
         } finally {
             self::$sandbox->control('b2binpay/ttls', self::DEFAULT_TTLS);

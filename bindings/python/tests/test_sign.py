@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import hmac
 import os
@@ -8,6 +9,7 @@ import random
 import pytest
 
 import b2c
+from b2c import _native
 
 
 def expected(key: bytes, payload: bytes) -> str:
@@ -17,7 +19,7 @@ def expected(key: bytes, payload: bytes) -> str:
 def test_random_inputs_match_hmac() -> None:
     rng = random.Random(1234)
     for _ in range(300):
-        key = rng.randbytes(rng.randrange(0, 200))
+        key = rng.randbytes(rng.randrange(1, 200))  # an empty key is refused (test below)
         payload = rng.randbytes(rng.randrange(0, 5000))
         assert b2c.sign_payload(key, payload) == expected(key, payload)
 
@@ -25,8 +27,8 @@ def test_random_inputs_match_hmac() -> None:
 @pytest.mark.parametrize(
     "key,payload",
     [
-        (b"", b""),
-        (b"\0", b"\0"),
+        (b"k", b""),  # an empty payload is fine
+        (b"\0", b"\0"),  # a one-byte key, even NUL, is not empty
         (b"k\0ey", b"a\0b\0\0c"),
         (b"\0" * 64, b"\0" * 1000),
         (b"x" * 200, b"body"),  # key longer than the SHA-256 block
@@ -34,6 +36,28 @@ def test_random_inputs_match_hmac() -> None:
 )
 def test_nul_bytes_and_edges(key: bytes, payload: bytes) -> None:
     assert b2c.sign_payload(key, payload) == expected(key, payload)
+
+
+@pytest.mark.parametrize("key", [b"", "", bytearray(), memoryview(b"")])
+@pytest.mark.parametrize("payload", [b"", b"body"])
+def test_empty_key_is_invalid_argument(key: object, payload: bytes) -> None:
+    # libb2c refuses an empty key (a signature under it authenticates nothing); it used to
+    # sign with it.
+    with pytest.raises(b2c.InvalidArgumentError) as ei:
+        b2c.sign_payload(key, payload)  # type: ignore[arg-type]
+    assert ei.value.code == b2c.Status.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("key", [None, b""])
+def test_empty_key_at_the_c_abi_writes_nothing(key: object) -> None:
+    # NULL or not, length 0 is INVALID_ARGUMENT and the output buffer is left untouched.
+    buf = ctypes.create_string_buffer(b"\xaa" * 72, 72)
+    st = _native.lib().b2c_sign_payload(key, 0, b"body", 4, buf, 72)
+    assert st == b2c.Status.INVALID_ARGUMENT
+    assert buf.raw == b"\xaa" * 72
+    # the same call with a key writes the signature
+    assert _native.lib().b2c_sign_payload(b"k", 1, b"body", 4, buf, 72) == b2c.Status.OK
+    assert buf.value.decode() == expected(b"k", b"body")
 
 
 def test_one_mebibyte() -> None:

@@ -14,8 +14,10 @@ from ._handle import Handle, Managed
 
 class AccessToken(NamedTuple):
     token: str
-    #: True when, on the way, an unexpired refresh token was rejected (all tokens were
-    #: dropped and the handle logged in again): treat it as a security event.
+    #: True when this call's own renewal met a rejected unexpired refresh token (all tokens
+    #: were dropped and the handle logged in again): treat it as a security event. Reported
+    #: once: later calls, answered from the new pair, say False, and so does every call
+    #: after a refresh() that met the event. B2binpay.counters().suspicious is the history.
     suspicious: bool
 
 
@@ -29,7 +31,10 @@ class B2binpay(Managed):
     """One B2BINPAY credential. Keyword arguments are the JSON configuration keys of
     ``b2c_b2binpay_new``: base_url, login, password (required); refresh_margin_s,
     deadline_ms and the transport keys (connect_timeout_ms, read_timeout_ms,
-    request_timeout_ms, max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent).
+    request_timeout_ms, max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent,
+    max_idle_connections, idle_timeout_s, dns_cache_s, proxy, no_proxy).
+
+    A token of lifetime L is renewed min(refresh_margin_s, L/5) before it expires.
 
     May be shared by many threads; close() (or ``with``) releases it after calls in flight.
     """
@@ -71,14 +76,17 @@ class B2binpay(Managed):
 
     def access_token(self) -> AccessToken:
         """A valid access token (``Authorization: Bearer <token>``), logging in or refreshing
-        ahead of expiry as needed."""
+        ahead of expiry as needed. ``suspicious`` is True only in the answer whose own
+        renewal met a rejected unexpired refresh token (see AccessToken)."""
         out = ctypes.c_void_p()
         suspicious = ctypes.c_int32(0)
         self._call("b2c_b2binpay_access_token", ctypes.byref(out), ctypes.byref(suspicious))
         return AccessToken(take_string(out), bool(suspicious.value))
 
     def counters(self) -> B2binpayCounters:
-        """Logins, refreshes and suspicious refresh-token rejections since creation."""
+        """Logins, refreshes and suspicious refresh-token rejections since creation (the
+        history of the events AccessToken.suspicious reports once, those met by refresh()
+        included)."""
         a, b, c = ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_uint64()
         h = self._handle()
         ptr = h.acquire()

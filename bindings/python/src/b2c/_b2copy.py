@@ -161,6 +161,9 @@ _sign_fn: Any = None
 def sign_payload(key: StrOrBytes, payload: StrOrBytes) -> str:
     """``sha256=<hex HMAC-SHA256(key, payload)>``. Binary-safe (NUL bytes are fine).
 
+    An empty key raises InvalidArgumentError (status INVALID_ARGUMENT: a signature under
+    an empty key authenticates nothing); an empty payload is fine.
+
     A hot path (called per webhook / per request): the C function is cached and the
     argument checks are kept to ``type(x) is bytes`` in the common case.
     """
@@ -212,7 +215,9 @@ class Client(Managed):
     admin_id, device_ip, key_id, private_key_pem | private_key_path (required); issuer,
     jwt_ttl_s, jwt_kid_header, connect_timeout_ms, read_timeout_ms, request_timeout_ms,
     call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s,
-    max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent. Unknown keys raise
+    max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections,
+    idle_timeout_s, dns_cache_s, proxy, no_proxy. Unknown keys (and a user_agent with CR/LF,
+    a base_url with user:password@, a broken extra_ca_pem, a duration over one day) raise
     InvalidArgumentError (status CONFIG). ``private_key_pem`` may also be a Key.
 
     One Client may be shared by many threads. close() (or ``with``) releases it; a call

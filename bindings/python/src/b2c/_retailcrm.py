@@ -15,7 +15,8 @@ class RetailCrm:
 
     @staticmethod
     def token(secret: str, api_key: str) -> str:
-        """The register token RetailCRM sends: hex HMAC-SHA256(key = secret, message = apiKey)."""
+        """The register token RetailCRM sends: hex HMAC-SHA256(key = secret, message = apiKey).
+        An empty secret or api_key raises InvalidArgumentError."""
         return call_string("b2c_retailcrm_token", cstr(secret, "secret"), cstr(api_key, "api_key"))
 
     @staticmethod
