@@ -3,9 +3,11 @@ package com.b2c;
 import java.util.Objects;
 
 /**
- * A B2BINPAY access token ({@link B2binpay#accessToken()}) and whether an unexpired refresh
- * token was rejected on the way: treat {@code suspicious} as a security event.
- * {@link #toString()} does not show the token.
+ * A B2BINPAY access token ({@link B2binpay#accessToken()}) and whether this call's own renewal
+ * met a rejected unexpired refresh token: treat {@code suspicious} as a security event. It is
+ * an event, reported once: later tokens (from the new pair) say false, and a rejection met by
+ * {@link B2binpay#refresh()} is reported by no access token; {@link B2binpayCounters#suspicious()}
+ * is the history. {@link #toString()} does not show the token.
  */
 public final class AccessToken {
     private final String token;
@@ -21,7 +23,10 @@ public final class AccessToken {
         return token;
     }
 
-    /** True if an unexpired refresh token was rejected while getting this token. */
+    /**
+     * True only in the answer to the call whose own renewal met a rejected unexpired refresh
+     * token (all tokens were dropped and the handle logged in again).
+     */
     public boolean suspicious() {
         return suspicious;
     }

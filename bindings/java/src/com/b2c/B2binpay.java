@@ -36,6 +36,11 @@ public final class B2binpay extends NativeHandle {
         });
     }
 
+    /**
+     * Refreshes the token pair now. A rejected unexpired refresh token (a suspicious event) drops
+     * the tokens and logs in again; it shows in {@link #counters()}, not in a later
+     * {@link #accessToken()}.
+     */
     public void refresh() {
         use(p -> {
             PointerByReference err = new PointerByReference();
@@ -44,7 +49,12 @@ public final class B2binpay extends NativeHandle {
         });
     }
 
-    /** A valid access token, logging in or refreshing ahead of expiry as needed. */
+    /**
+     * A valid access token, logging in or refreshing ahead of expiry as needed: a token of
+     * lifetime L is renewed min(refresh_margin_s, L/5) before it expires. {@code suspicious()}
+     * is true only when this call's own renewal met a rejected unexpired refresh token (an
+     * event, reported once; see {@link AccessToken}).
+     */
     public AccessToken accessToken() {
         return use(p -> {
             PointerByReference out = new PointerByReference();
@@ -55,7 +65,7 @@ public final class B2binpay extends NativeHandle {
         });
     }
 
-    /** Logins, refreshes and suspicious refresh rejections since creation. */
+    /** Logins, refreshes and suspicious refresh rejections since creation (the history of the events). */
     public B2binpayCounters counters() {
         return use(p -> {
             LongByReference a = new LongByReference();

@@ -9,7 +9,10 @@ import java.util.Objects;
 public final class RetailCrm {
     private RetailCrm() {}
 
-    /** hex HMAC-SHA256(key = module secret, message = apiKey). */
+    /**
+     * hex HMAC-SHA256(key = module secret, message = apiKey). An empty secret or API key is an
+     * {@link InvalidArgumentException} (INVALID_ARGUMENT).
+     */
     public static String token(String secret, String apiKey) {
         Objects.requireNonNull(secret, "secret");
         Objects.requireNonNull(apiKey, "apiKey");

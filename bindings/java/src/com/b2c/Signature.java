@@ -10,6 +10,11 @@ public final class Signature {
     /** Length of a signature string ("sha256=" + 64 hex digits). */
     public static final int LENGTH = 71;
 
+    /**
+     * {@code sha256=<hex HMAC-SHA256(key, payload)>}. An empty payload is fine; an empty key is
+     * an {@link InvalidArgumentException} (INVALID_ARGUMENT): a signature under an empty key
+     * authenticates nothing.
+     */
     public static String sign(byte[] key, byte[] payload) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(payload, "payload");
@@ -21,7 +26,7 @@ public final class Signature {
         return new String(out, 0, LENGTH, StandardCharsets.US_ASCII);
     }
 
-    /** Signs the UTF-8 bytes of {@code payload}. */
+    /** Signs the UTF-8 bytes of {@code payload} (the same rules as {@link #sign(byte[], byte[])}). */
     public static String sign(byte[] key, String payload) {
         return sign(key, payload.getBytes(StandardCharsets.UTF_8));
     }

@@ -35,9 +35,20 @@ class ConfigTest {
     @Test
     void userAgentWithSpecialCharacters() {
         Map<String, Object> m = config("http://127.0.0.1:1", pem);
-        m.put("user_agent", "b2c-java-test \"quoted\" \\ é ✓\n");
+        m.put("user_agent", "b2c-java-test \"quoted\" \\ é ✓");
         try (Client c = new Client(m)) {
             assertEquals(3, c.mintJwt().split("\\.").length, "client mintJwt");
+        }
+    }
+
+    /** Notes issue 9, point 7: a user_agent with CR or LF is B2C_CONFIG (was: accepted). */
+    @Test
+    void userAgentWithCrLfIsConfigError() {
+        for (String ua : new String[] {"b2c-java-test\n", "b2c\r\nX-Injected: 1", "b2c\rjava"}) {
+            Map<String, Object> m = config("http://127.0.0.1:1", pem);
+            m.put("user_agent", ua);
+            expect(InvalidArgumentException.class, Status.CONFIG, "user_agent " + ua.replace("\r", "\\r").replace("\n", "\\n"),
+                () -> new Client(m).close());
         }
     }
 

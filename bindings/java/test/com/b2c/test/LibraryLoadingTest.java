@@ -285,6 +285,13 @@ class LibraryLoadingTest {
     @Test
     void systemLoaderPlainName() throws Exception {
         String lib = rel();
+        // The SONAME is tried first: a libb2c installed system-wide (make install + ldconfig,
+        // e.g. /usr/local/lib/libb2c.so.0.1) answers it before the plain name is ever tried.
+        Probe sys = probe(jar("B2C_JAR_NOLIB"), Map.of());
+        assumeTrue(sys.exit != 0 || !"SYSTEM".equals(sys.out.get("source")),
+            "a system libb2c is installed (" + sys.out.get("path") + ", mapped "
+                + sys.mapped.stream().filter(m -> m.contains("libb2c")).findFirst().orElse("?")
+                + "): it shadows the plain-name step");
         Path dir = Files.createDirectories(tmp.resolve("plain"));
         Files.deleteIfExists(dir.resolve("libb2c.so"));
         Files.createSymbolicLink(dir.resolve("libb2c.so"), Paths.get(lib).toAbsolutePath());

@@ -129,6 +129,48 @@ class SandboxFeeTest {
         }
     }
 
+    static void assertB2copyDelta(Map<String, Long> d, String counter, long want, String what) {
+        assertEquals(want, d.getOrDefault(counter, -999L), what + ": sandbox b2copy " + counter + " delta, all: " + d);
+    }
+
+    /**
+     * Notes issue 9, point 5, B2COPY: b2copy/expire-access makes the held access token answer
+     * 401 (no waiting for it to expire); the call refreshes once and sends the request again.
+     */
+    @Test
+    void expiredAccessTokenIsRenewedByRefresh() throws Exception {
+        try (Client own = new Client(config(sb.url, sb.privatePem))) {
+            own.authenticate();
+            Map<String, Long> before = sb.stats("b2copy");
+            sb.control("b2copy/expire-access", null);
+            FeeResult r = own.feeProcess("123456", "j-exp-1");
+            assertTrue(r.status() == FeeStatus.PENDING || r.status() == FeeStatus.SUCCESS, "after expire-access: " + r);
+            Map<String, Long> d = Sandbox.delta(before, sb.stats("b2copy"));
+            assertB2copyDelta(d, "refresh_ok", 1, "one refresh");
+            assertB2copyDelta(d, "refresh_rejected", 0, "one refresh");
+            assertB2copyDelta(d, "auth_ok", 0, "no new JWT");
+            assertB2copyDelta(d, "process_calls", 2, "the 401 and the request again");
+        }
+    }
+
+    /** Notes issue 9, point 6: a failed B2COPY refresh falls back to a new JWT, not a failure. */
+    @Test
+    void failedRefreshFallsBackToANewJwt() throws Exception {
+        try (Client own = new Client(config(sb.url, sb.privatePem))) {
+            own.authenticate();
+            Map<String, Long> before = sb.stats("b2copy");
+            sb.control("b2copy/expire-access", null);
+            sb.control("b2copy/revoke-refresh", null);
+            FeeResult r = own.feeProcess("123456", "j-rev-1");
+            assertTrue(r.status() == FeeStatus.PENDING || r.status() == FeeStatus.SUCCESS, "after revoke-refresh: " + r);
+            Map<String, Long> d = Sandbox.delta(before, sb.stats("b2copy"));
+            assertB2copyDelta(d, "refresh_ok", 0, "the refresh fails");
+            assertB2copyDelta(d, "refresh_rejected", 1, "the refresh fails");
+            assertB2copyDelta(d, "auth_ok", 1, "then a new JWT");
+            assertB2copyDelta(d, "auth_rejected", 0, "then a new JWT");
+        }
+    }
+
     @Test
     void requestIdReusedWithAnotherAccount() {
         c.feeProcess("123456", "j-req-409");

@@ -4,7 +4,9 @@ import static com.b2c.test.Support.MODULE;
 import static com.b2c.test.Support.expect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.b2c.AccessToken;
 import com.b2c.AuthException;
@@ -20,16 +22,49 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** B2BINPAY and RetailCRM against the run's b2c-sandbox. */
+/**
+ * B2BINPAY and RetailCRM against the run's b2c-sandbox. Token expiry and refresh-token theft
+ * are set up with the sandbox's control surface ({@code b2binpay/ttls},
+ * {@code b2binpay/consume-refresh}), never by sleeping.
+ */
 @ExtendWith(SandboxExtension.class)
 class SandboxProtocolsTest {
+    static Sandbox sb;
     static String url;
 
     @BeforeAll
     static void start(Sandbox sandbox) {
+        sb = sandbox;
         url = sandbox.url;
+    }
+
+    static B2binpay b2binpay() {
+        return b2binpay(Map.of());
+    }
+
+    static B2binpay b2binpay(Map<String, Object> extra) {
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("base_url", url + "/b2binpay");
+        cfg.put("login", "sandbox-login");
+        cfg.put("password", "sandbox-password");
+        cfg.putAll(extra);
+        return new B2binpay(cfg);
+    }
+
+    /** consume-refresh's answer {"ok":true,"consumed":N}: N. */
+    static long consumed(String answer) {
+        Matcher m = Pattern.compile("\"consumed\"\\s*:\\s*(\\d+)").matcher(answer);
+        assertTrue(m.find(), "consume-refresh answer: " + answer);
+        return Long.parseLong(m.group(1));
+    }
+
+    static void assertDelta(Map<String, Long> d, String counter, long want, String what) {
+        assertEquals(want, d.getOrDefault(counter, -999L), what + ": sandbox b2binpay " + counter + " delta, all: " + d);
     }
 
     @Test
@@ -43,6 +78,135 @@ class SandboxProtocolsTest {
             assertFalse(t.toString().contains(t.token()), "AccessToken.toString hides the token");
             B2binpayCounters c = b.counters();
             assertTrue(c.logins() >= 1 && c.refreshes() >= 1 && c.suspicious() == 0, "B2BINPAY counters: " + c);
+        }
+    }
+
+    /**
+     * Notes issue 9, point 4: "suspicious" is an event. When b2c_b2binpay_refresh is the call
+     * that meets the rejected unexpired refresh token, no later accessToken() reports it; the
+     * counters are the history. (Before: the next accessToken() said suspicious too.)
+     */
+    @Test
+    void b2binpayReplayMetByRefreshIsNotReportedByAccessToken() throws Exception {
+        try (B2binpay b = b2binpay()) {
+            b.login();
+            AccessToken t1 = b.accessToken();
+            assertFalse(t1.suspicious(), "first token");
+            assertTrue(consumed(sb.control("b2binpay/consume-refresh", null)) >= 1, "the handle's refresh token used up");
+            Map<String, Long> before = sb.stats("b2binpay");
+            b.refresh(); // a replay: 401 code 2007 -> tokens dropped, logged in again; no exception
+            Map<String, Long> d = Sandbox.delta(before, sb.stats("b2binpay"));
+            assertDelta(d, "refresh_calls", 1, "refresh");
+            assertDelta(d, "refresh_replayed", 1, "refresh");
+            assertDelta(d, "token_ok", 1, "refresh logs in again");
+            assertEquals(new B2binpayCounters(2, 1, 1), b.counters(), "counters: the event is in the history");
+
+            before = sb.stats("b2binpay");
+            AccessToken t2 = b.accessToken();
+            assertFalse(t2.suspicious(), "access token after the replay met by refresh(): the event is not a state");
+            assertTrue(!t2.token().isEmpty() && !t2.token().equals(t1.token()), "a new token");
+            d = Sandbox.delta(before, sb.stats("b2binpay"));
+            assertDelta(d, "token_calls", 0, "answered from the new pair");
+            assertDelta(d, "refresh_calls", 0, "answered from the new pair");
+            assertEquals(new B2binpayCounters(2, 1, 1), b.counters(), "counters unchanged");
+        }
+    }
+
+    /**
+     * Notes issue 9, points 4 and 5: with tokens due at once (ttls access_s 0) the next
+     * accessToken() renews; when that renewal meets a replayed refresh token, exactly that
+     * answer says suspicious, and the next one, answered from the new pair, does not.
+     */
+    @Test
+    void b2binpaySuspiciousIsReportedOnceByTheAccessTokenThatMetIt() throws Exception {
+        sb.control("b2binpay/ttls", Sandbox.DUE_AT_ONCE);
+        try (B2binpay b = b2binpay()) {
+            b.login(); // a pair due at once
+            AccessToken t1 = b.accessToken(); // renewed by a refresh: another pair due at once
+            assertFalse(t1.suspicious(), "t1");
+            assertTrue(consumed(sb.control("b2binpay/consume-refresh", null)) >= 1, "the handle's refresh token used up");
+            sb.control("b2binpay/ttls", Sandbox.DEFAULT_TTLS); // the pair the next renewal gets lives 900 s
+
+            Map<String, Long> before = sb.stats("b2binpay");
+            AccessToken t2 = b.accessToken(); // due: refresh (replayed) -> dropped -> login
+            Map<String, Long> d = Sandbox.delta(before, sb.stats("b2binpay"));
+            assertTrue(t2.suspicious(), "the answer to the call whose own renewal met the replay");
+            assertTrue(!t2.token().isEmpty() && !t2.token().equals(t1.token()), "a new token");
+            assertDelta(d, "refresh_calls", 1, "t2");
+            assertDelta(d, "refresh_replayed", 1, "t2");
+            assertDelta(d, "token_ok", 1, "t2 logs in again");
+
+            before = sb.stats("b2binpay");
+            AccessToken t3 = b.accessToken();
+            d = Sandbox.delta(before, sb.stats("b2binpay"));
+            assertEquals(t2.token(), t3.token(), "t3 is answered from the new pair");
+            assertDelta(d, "token_calls", 0, "t3");
+            assertDelta(d, "refresh_calls", 0, "t3");
+            assertFalse(t3.suspicious(), "reported once: a later access token says 0");
+            B2binpayCounters n = b.counters();
+            assertEquals(1, n.suspicious(), "suspicious counter: " + n);
+            assertEquals(2, n.logins(), "logins: " + n);
+        } finally {
+            sb.control("b2binpay/ttls", Sandbox.DEFAULT_TTLS);
+        }
+    }
+
+    /**
+     * Notes issue 9, point 5, without waiting: a token issued with access_s 0 is due at once,
+     * so the next accessToken() renews it (one refresh, no login); a 900 s token is not renewed.
+     */
+    @Test
+    void b2binpayDueTokenIsRenewedByTheNextAccessToken() throws Exception {
+        sb.control("b2binpay/ttls", Sandbox.DUE_AT_ONCE);
+        try (B2binpay b = b2binpay()) {
+            b.login();
+            Map<String, Long> before = sb.stats("b2binpay");
+            AccessToken t1 = b.accessToken();
+            Map<String, Long> d = Sandbox.delta(before, sb.stats("b2binpay"));
+            assertDelta(d, "refresh_calls", 1, "a due token is renewed by a refresh");
+            assertDelta(d, "refresh_ok", 1, "a due token is renewed by a refresh");
+            assertDelta(d, "token_calls", 0, "not by a login");
+            assertFalse(t1.suspicious(), "t1");
+            assertEquals(new B2binpayCounters(1, 1, 0), b.counters(), "counters after the renewal");
+
+            sb.control("b2binpay/ttls", Sandbox.DEFAULT_TTLS);
+            AccessToken t2 = b.accessToken(); // t1 was issued due at once too: renewed into a 900 s pair
+            assertNotEquals(t1.token(), t2.token(), "t1's pair was due: renewed");
+            before = sb.stats("b2binpay");
+            AccessToken t3 = b.accessToken();
+            d = Sandbox.delta(before, sb.stats("b2binpay"));
+            assertEquals(t2.token(), t3.token(), "a 900 s token is not renewed");
+            assertDelta(d, "refresh_calls", 0, "t3");
+            assertDelta(d, "token_calls", 0, "t3");
+            assertEquals(new B2binpayCounters(1, 2, 0), b.counters(), "counters");
+        } finally {
+            sb.control("b2binpay/ttls", Sandbox.DEFAULT_TTLS);
+        }
+    }
+
+    /**
+     * Notes issue 9, point 5: a token of lifetime L is renewed min(margin, L/5) before expiry.
+     * A 4 s token with a 10 s margin is renewed 0.8 s before expiry (3.2 s after issue), so a
+     * call right after the login uses it; renewing "margin before expiry" without the L/5 cap
+     * would renew it at once. No sleeping: only the time between two calls is measured.
+     */
+    @Test
+    void b2binpayShortTokenIsNotRenewedAtOnce() throws Exception {
+        sb.control("b2binpay/ttls", "{\"access_s\": 4, \"refresh_s\": 3600}");
+        try (B2binpay b = b2binpay(Map.of("refresh_margin_s", 10))) {
+            long t0 = System.nanoTime();
+            b.login();
+            Map<String, Long> before = sb.stats("b2binpay");
+            AccessToken t = b.accessToken();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            Map<String, Long> d = Sandbox.delta(before, sb.stats("b2binpay"));
+            assumeTrue(ms < 2000, "login + accessToken took " + ms + " ms; the 3.2 s renewal point is too close");
+            assertFalse(t.token().isEmpty() || t.suspicious(), "token");
+            assertDelta(d, "refresh_calls", 0, "a 4 s token " + ms + " ms old is not due");
+            assertDelta(d, "token_calls", 0, "a 4 s token " + ms + " ms old is not due");
+            assertEquals(new B2binpayCounters(1, 0, 0), b.counters(), "counters");
+        } finally {
+            sb.control("b2binpay/ttls", Sandbox.DEFAULT_TTLS);
         }
     }
 
