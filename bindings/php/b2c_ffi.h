@@ -230,8 +230,9 @@ typedef int32_t (*b2c_progress_cb)(void *userdata,
  Create a B2BINPAY handle from a JSON object: base_url, login, password (required);
  refresh_margin_s, deadline_ms, and the transport keys of b2c_client_new
  (connect_timeout_ms, read_timeout_ms, request_timeout_ms, max_response_bytes,
- extra_ca_pem, allow_insecure_http, user_agent). Unknown keys are B2C_CONFIG. No network
- traffic happens here. Free with `b2c_b2binpay_free`.
+ extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections, idle_timeout_s,
+ dns_cache_s, proxy, no_proxy). Unknown keys are B2C_CONFIG. No network traffic happens
+ here. Free with `b2c_b2binpay_free`.
  */
 b2c_status b2c_b2binpay_new(const char *config_json, b2c_b2binpay **out, b2c_error **err);
 
@@ -255,9 +256,10 @@ b2c_status b2c_b2binpay_refresh(const b2c_b2binpay *handle, b2c_error **err);
 /*
  A valid access token for your own B2BINPAY requests (`Authorization: Bearer <token>`),
  logging in or refreshing ahead of expiry as needed. `*out_suspicious` (may be NULL) is
- set to 1 when, on the way, an unexpired refresh token was rejected (all tokens were
- dropped and the handle logged in again): treat that as a security event. Free
- `*out_token` with `b2c_string_free`.
+ set to 1 when this very call's renewal met a rejected unexpired refresh token (all tokens
+ were dropped and the handle logged in again): treat that as a security event. It is an
+ event, reported once to the call that met it; later calls say 0, and
+ `b2c_b2binpay_counters` keeps the history. Free `*out_token` with `b2c_string_free`.
  */
 b2c_status b2c_b2binpay_access_token(const b2c_b2binpay *handle,
                                      char **out_token,
@@ -291,9 +293,11 @@ b2c_status b2c_b2binpay_verify_callback(const char *login,
  Create a client from a UTF-8 JSON configuration object. Keys: base_url, admin_id,
  device_ip, key_id, private_key_pem | private_key_path (required); issuer, jwt_ttl_s,
  jwt_kid_header, connect_timeout_ms, read_timeout_ms, request_timeout_ms,
- call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s,
- max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent. Unknown keys are an
- error (B2C_CONFIG). No network traffic happens here. Free with `b2c_client_free`.
+ call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s, and the
+ transport keys max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent,
+ max_idle_connections, idle_timeout_s, dns_cache_s, proxy, no_proxy. Unknown keys are an
+ error (B2C_CONFIG), as are values an HTTP header or URL cannot carry. No network traffic
+ happens here. Free with `b2c_client_free`.
  */
 b2c_status b2c_client_new(const char *config_json, b2c_client **out, b2c_error **err);
 

@@ -20,8 +20,9 @@ pub struct b2c_b2binpay {
 /// Create a B2BINPAY handle from a JSON object: base_url, login, password (required);
 /// refresh_margin_s, deadline_ms, and the transport keys of b2c_client_new
 /// (connect_timeout_ms, read_timeout_ms, request_timeout_ms, max_response_bytes,
-/// extra_ca_pem, allow_insecure_http, user_agent). Unknown keys are B2C_CONFIG. No network
-/// traffic happens here. Free with `b2c_b2binpay_free`.
+/// extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections, idle_timeout_s,
+/// dns_cache_s, proxy, no_proxy). Unknown keys are B2C_CONFIG. No network traffic happens
+/// here. Free with `b2c_b2binpay_free`.
 #[no_mangle]
 pub unsafe extern "C" fn b2c_b2binpay_new(
     config_json: *const c_char,
@@ -74,9 +75,10 @@ pub unsafe extern "C" fn b2c_b2binpay_refresh(
 
 /// A valid access token for your own B2BINPAY requests (`Authorization: Bearer <token>`),
 /// logging in or refreshing ahead of expiry as needed. `*out_suspicious` (may be NULL) is
-/// set to 1 when, on the way, an unexpired refresh token was rejected (all tokens were
-/// dropped and the handle logged in again): treat that as a security event. Free
-/// `*out_token` with `b2c_string_free`.
+/// set to 1 when this very call's renewal met a rejected unexpired refresh token (all tokens
+/// were dropped and the handle logged in again): treat that as a security event. It is an
+/// event, reported once to the call that met it; later calls say 0, and
+/// `b2c_b2binpay_counters` keeps the history. Free `*out_token` with `b2c_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn b2c_b2binpay_access_token(
     handle: *const b2c_b2binpay,

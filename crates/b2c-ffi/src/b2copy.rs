@@ -35,9 +35,11 @@ pub type b2c_progress_cb = Option<
 /// Create a client from a UTF-8 JSON configuration object. Keys: base_url, admin_id,
 /// device_ip, key_id, private_key_pem | private_key_path (required); issuer, jwt_ttl_s,
 /// jwt_kid_header, connect_timeout_ms, read_timeout_ms, request_timeout_ms,
-/// call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s,
-/// max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent. Unknown keys are an
-/// error (B2C_CONFIG). No network traffic happens here. Free with `b2c_client_free`.
+/// call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s, and the
+/// transport keys max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent,
+/// max_idle_connections, idle_timeout_s, dns_cache_s, proxy, no_proxy. Unknown keys are an
+/// error (B2C_CONFIG), as are values an HTTP header or URL cannot carry. No network traffic
+/// happens here. Free with `b2c_client_free`.
 #[no_mangle]
 pub unsafe extern "C" fn b2c_client_new(
     config_json: *const c_char,

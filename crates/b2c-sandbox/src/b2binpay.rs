@@ -375,7 +375,7 @@ mod tests {
             HttpReply::Response { status, body, .. } => {
                 (*status, serde_json::from_slice(body).unwrap())
             }
-            HttpReply::Drop => panic!("drop"),
+            HttpReply::Drop | HttpReply::Raw { .. } => panic!("drop"),
         }
     }
 

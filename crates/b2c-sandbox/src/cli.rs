@@ -47,6 +47,11 @@ Control surface for tests in other processes (never faulted):
   POST /_sandbox/b2binpay/tamper-signs     {\"count\": N}: next N meta.sign are wrong
   POST /_sandbox/b2binpay/consume-refresh  use up live refresh tokens (next refresh = replay)
   POST /_sandbox/b2binpay/ttls             {\"access_s\": N, \"refresh_s\": M}
+  POST /_sandbox/faults                    {\"path\": P, \"fault\": NAME, \"times\": N, \"ms\": M}
+                                           NAME: 5xx status, 429, drop, malformed, oversized,
+                                           latency, truncated, head_only, reset_mid_body,
+                                           slow_drip, endless, silent
+  POST /_sandbox/faults/clear              forget queued faults
 
 Prints `b2c-sandbox listening on http://127.0.0.1:PORT` once ready, then serves until killed.
 Set B2C_SANDBOX_LOG=1 to log one line per request (method, path, status) to stderr.

@@ -2,7 +2,8 @@
 //! Python, PHP, Java, C# and C suites) can read counters and trigger the situations the
 //! Rust tests set up in-process. Like the rest of the sandbox it listens on loopback only.
 //!
-//! - `GET  /_sandbox/stats` — counters of every emulator (JSON, see [`stats_json`]).
+//! - `GET  /_sandbox/stats` — counters of every emulator and `server.connections` (TCP
+//!   connections accepted since start) (JSON, see [`stats_json`]).
 //! - `POST /_sandbox/b2copy/expire-access` — every B2COPY access token now answers 401.
 //! - `POST /_sandbox/b2copy/revoke-refresh` — every B2COPY refresh token now answers 401.
 //! - `POST /_sandbox/b2binpay/tamper-signs` `{"count": N}` — the next N `/token/` answers
@@ -11,6 +12,11 @@
 //!   attacker would (the client's next refresh is a replay: 401 code 2007).
 //! - `POST /_sandbox/b2binpay/ttls` `{"access_s": N, "refresh_s": M}` — lifetimes of tokens
 //!   issued from now on.
+//! - `POST /_sandbox/faults` `{"path": "/api/...", "fault": NAME, "times": N, "ms": M}` —
+//!   queue a fault for the next N requests on that exact path (names: a 5xx status, `429`
+//!   (Retry-After = ms / 1000 s), `drop`, `malformed`, `oversized`, `latency`, `truncated`,
+//!   `head_only`, `reset_mid_body`, `slow_drip` (one byte every `ms`), `endless`, `silent`).
+//! - `POST /_sandbox/faults/clear` — forget every queued fault.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +38,8 @@ pub struct ControlEmulator {
     pub(super) crm: Arc<CrmEmulator>,
     pub(super) retailcrm: Arc<RetailcrmEmulator>,
     pub(super) faults: Arc<FaultInjector>,
+    /// Set once the server is up.
+    pub(super) connections: Arc<parking_lot::Mutex<Option<super::server::ConnectionCounter>>>,
 }
 
 /// Counters of every emulator.
@@ -59,6 +67,9 @@ pub fn stats_json(c: &ControlEmulator) -> Value {
         "retailcrm": {
             "edit_calls": calls.len(),
             "edit_ok": calls.iter().filter(|c| (200..300).contains(&c.status)).count(),
+        },
+        "server": {
+            "connections": c.connections.lock().as_ref().map_or(0, |k| k.get()),
         },
     })
 }
@@ -114,6 +125,34 @@ impl Emulator for ControlEmulator {
                         &json!({"code": 3, "message": "body must be {\"access_s\": N, \"refresh_s\": M}", "details": []}),
                     ),
                 }
+            }
+            ("POST", "faults") => {
+                let v: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                let path = v.get("path").and_then(Value::as_str);
+                let ms = v.get("ms").and_then(Value::as_u64).unwrap_or(0);
+                let fault = v
+                    .get("fault")
+                    .and_then(Value::as_str)
+                    .and_then(|f| super::Fault::from_name(f, ms));
+                let times = v
+                    .get("times")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1)
+                    .min(100_000) as u32;
+                match (path, fault) {
+                    (Some(p), Some(f)) => {
+                        self.faults.inject(p, f, times);
+                        ok()
+                    }
+                    _ => HttpReply::json(
+                        400,
+                        &json!({"code": 3, "message": "body must be {\"path\": P, \"fault\": NAME, \"times\": N, \"ms\": M}", "details": []}),
+                    ),
+                }
+            }
+            ("POST", "faults/clear") => {
+                self.faults.clear_scripted();
+                ok()
             }
             _ => HttpReply::json(
                 404,

@@ -14,13 +14,21 @@
 //! - `Latency(d)`: sleep `d`, then handle normally.
 //! - `Oversized(n)`: HTTP 200 with a syntactically valid JSON object of exactly `n` bytes
 //!   (`{"status":2,"padding":"xxxx..."}`; at least 32 bytes).
+//!
+//! Byte-level faults (the answer is broken on the wire, not in its content):
+//! - `Truncated`: a 200 head announcing a 64-byte body, 10 bytes of it, then FIN.
+//! - `HeadOnly`: a 200 head announcing a body, no body, then FIN.
+//! - `ResetMidBody`: a 200 head and half the body, then RST.
+//! - `SlowDrip(d)`: a valid 200 answer written one byte every `d`.
+//! - `Endless`: a 200 head without length (`Connection: close`) and a body that never ends.
+//! - `Silent`: the request is read, nothing is ever answered; the connection stays open.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use super::server::HttpReply;
+use super::server::{HttpReply, RawEnd};
 
 /// Random fault rates (each in `0.0..=1.0`) and a baseline latency. Default: no faults.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,6 +61,56 @@ pub enum Fault {
     Latency(Duration),
     /// 200 with a valid-looking JSON body of this many bytes.
     Oversized(usize),
+    /// A head announcing more body than is sent, then FIN.
+    Truncated,
+    /// A head announcing a body, and no body, then FIN.
+    HeadOnly,
+    /// Half the body, then RST.
+    ResetMidBody,
+    /// A valid answer, one byte every so often.
+    SlowDrip(Duration),
+    /// A body that never ends.
+    Endless,
+    /// Never answer; keep the connection open.
+    Silent,
+}
+
+impl Fault {
+    /// Parse a fault name as the control surface takes it (`{"fault": "truncated", ...}`):
+    /// 503 (or any 5xx), 429, drop, malformed, oversized, truncated, head_only,
+    /// reset_mid_body, slow_drip, endless, silent; `ms` is the latency / drip interval.
+    pub fn from_name(name: &str, ms: u64) -> Option<Fault> {
+        Some(match name {
+            "429" => Fault::TooMany {
+                retry_after_s: (ms / 1000) as u32,
+            },
+            "drop" => Fault::Drop,
+            "malformed" => Fault::Malformed,
+            "oversized" => Fault::Oversized(8 * 1024 * 1024),
+            "latency" => Fault::Latency(Duration::from_millis(ms)),
+            "truncated" => Fault::Truncated,
+            "head_only" => Fault::HeadOnly,
+            "reset_mid_body" => Fault::ResetMidBody,
+            "slow_drip" => Fault::SlowDrip(Duration::from_millis(ms.max(1))),
+            "endless" => Fault::Endless,
+            "silent" => Fault::Silent,
+            s => match s.parse::<u16>() {
+                Ok(code @ 500..=599) => Fault::Status5xx(code),
+                _ => return None,
+            },
+        })
+    }
+}
+
+/// A valid 200 JSON answer head for a body of `len` bytes.
+fn head(len: usize, close: bool) -> Vec<u8> {
+    let mut h =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n");
+    if close {
+        h.push_str("Connection: close\r\n");
+    }
+    h.push_str("\r\n");
+    h.into_bytes()
 }
 
 struct Inner {
@@ -177,6 +235,49 @@ pub fn fault_reply(fault: &Fault) -> Option<HttpReply> {
             None
         }
         Fault::Oversized(n) => Some(HttpReply::json_bytes(200, oversized_body(*n))),
+        Fault::Truncated => {
+            let mut b = head(64, false);
+            b.extend_from_slice(b"{\"status\":");
+            Some(HttpReply::Raw {
+                bytes: b,
+                per_byte: Duration::ZERO,
+                end: RawEnd::Close,
+            })
+        }
+        Fault::HeadOnly => Some(HttpReply::Raw {
+            bytes: head(64, false),
+            per_byte: Duration::ZERO,
+            end: RawEnd::Close,
+        }),
+        Fault::ResetMidBody => {
+            let mut b = head(64, false);
+            b.extend_from_slice(&[b' '; 32]);
+            Some(HttpReply::Raw {
+                bytes: b,
+                per_byte: Duration::ZERO,
+                end: RawEnd::Reset,
+            })
+        }
+        Fault::SlowDrip(d) => {
+            let body = br#"{"status":1}"#;
+            let mut b = head(body.len(), true);
+            b.extend_from_slice(body);
+            Some(HttpReply::Raw {
+                bytes: b,
+                per_byte: *d,
+                end: RawEnd::Close,
+            })
+        }
+        Fault::Endless => Some(HttpReply::Raw {
+            bytes: b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"status\":\"".to_vec(),
+            per_byte: Duration::ZERO,
+            end: RawEnd::Endless,
+        }),
+        Fault::Silent => Some(HttpReply::Raw {
+            bytes: Vec::new(),
+            per_byte: Duration::ZERO,
+            end: RawEnd::Hold,
+        }),
     }
 }
 

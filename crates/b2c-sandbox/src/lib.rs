@@ -164,6 +164,52 @@ pub trait Emulator: Send + Sync {
     fn handle(&self, req: &HttpRequest) -> HttpReply;
 }
 
+/// One request as the sandbox received it (the control surface is not logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    /// The `request_id` field of a JSON body, if it has one (processext).
+    pub request_id: Option<String>,
+}
+
+/// The last [`RequestLog::MAX`] requests, recorded before any fault is applied: what the
+/// client sent, whatever the sandbox answered.
+#[derive(Default)]
+pub struct RequestLog {
+    entries: parking_lot::Mutex<std::collections::VecDeque<LoggedRequest>>,
+}
+
+impl RequestLog {
+    pub const MAX: usize = 100_000;
+
+    fn record(&self, req: &HttpRequest) {
+        if req.path.starts_with(control::PREFIX) {
+            return;
+        }
+        let request_id = serde_json::from_slice::<serde_json::Value>(&req.body)
+            .ok()
+            .and_then(|v| v.get("request_id")?.as_str().map(str::to_string));
+        let mut e = self.entries.lock();
+        if e.len() >= Self::MAX {
+            e.pop_front();
+        }
+        e.push_back(LoggedRequest {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            request_id,
+        });
+    }
+
+    pub fn entries(&self) -> Vec<LoggedRequest> {
+        self.entries.lock().iter().cloned().collect()
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().clear();
+    }
+}
+
 /// Route `req` to the first emulator owning its path, applying faults first; 404 otherwise.
 pub fn dispatch(
     emulators: &[Arc<dyn Emulator>],
@@ -184,6 +230,7 @@ pub fn dispatch(
 /// A running sandbox. Dropping it shuts the server down.
 pub struct Sandbox {
     server: Server,
+    requests: Arc<RequestLog>,
     b2copy: Arc<b2copy::B2copyEmulator>,
     faults: Arc<FaultInjector>,
     b2binpay: Arc<b2binpay::B2binpayEmulator>,
@@ -221,18 +268,27 @@ impl Sandbox {
         emulators.push(b2binpay.clone());
         emulators.push(crm.clone());
         emulators.push(retailcrm.clone());
+        let connections = Arc::new(parking_lot::Mutex::new(None));
         emulators.push(Arc::new(control::ControlEmulator {
             b2copy: b2copy.clone(),
             b2binpay: b2binpay.clone(),
             crm: crm.clone(),
             retailcrm: retailcrm.clone(),
             faults: faults.clone(),
+            connections: connections.clone(),
         }));
         let f = faults.clone();
-        let handler: Handler = Arc::new(move |req: &HttpRequest| dispatch(&emulators, &f, req));
+        let requests = Arc::new(RequestLog::default());
+        let log = requests.clone();
+        let handler: Handler = Arc::new(move |req: &HttpRequest| {
+            log.record(req);
+            dispatch(&emulators, &f, req)
+        });
         let server = Server::start(cfg.port, handler)?;
+        *connections.lock() = Some(server.connection_counter());
         Ok(Sandbox {
             server,
+            requests,
             b2copy,
             faults,
             b2binpay,
@@ -263,6 +319,21 @@ impl Sandbox {
 
     pub fn local_addr(&self) -> std::net::SocketAddr {
         self.server.local_addr()
+    }
+
+    /// TCP connections accepted since start.
+    pub fn connections_accepted(&self) -> u64 {
+        self.server.connections_accepted()
+    }
+
+    /// Every request received (before faults), oldest first; see [`RequestLog`].
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.requests.entries()
+    }
+
+    /// Forget the logged requests.
+    pub fn clear_requests(&self) {
+        self.requests.clear()
     }
 
     /// Register (or replace) a B2COPY public key. Errors if the PEM is not SPKI P-256.

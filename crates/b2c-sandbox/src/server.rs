@@ -101,6 +101,27 @@ pub enum HttpReply {
     },
     /// Close the connection without answering.
     Drop,
+    /// Byte-level misbehaviour (fault injection): write `bytes`, then end as `end` says.
+    Raw {
+        bytes: Vec<u8>,
+        /// Pause before each byte (a slow drip); zero writes them at once.
+        per_byte: Duration,
+        end: RawEnd,
+    },
+}
+
+/// How a [`HttpReply::Raw`] answer ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawEnd {
+    /// Close the connection normally (FIN): a truncated answer.
+    Close,
+    /// Reset the connection (RST).
+    Reset,
+    /// Keep the connection open, sending nothing more, until the client gives up (or the
+    /// idle timeout): a silent server.
+    Hold,
+    /// Keep sending `x` bytes forever (an endless body), until the client closes.
+    Endless,
 }
 
 impl HttpReply {
@@ -135,12 +156,22 @@ impl HttpReply {
         self
     }
 
-    /// The status, or `None` for [`HttpReply::Drop`].
+    /// The status, or `None` for [`HttpReply::Drop`] and raw faults.
     pub fn status(&self) -> Option<u16> {
         match self {
             HttpReply::Response { status, .. } => Some(*status),
-            HttpReply::Drop => None,
+            HttpReply::Drop | HttpReply::Raw { .. } => None,
         }
+    }
+}
+
+/// Reads the number of connections a [`Server`] accepted.
+#[derive(Clone)]
+pub struct ConnectionCounter(Arc<Shared>);
+
+impl ConnectionCounter {
+    pub fn get(&self) -> u64 {
+        self.0.accepted.load(Ordering::Relaxed)
     }
 }
 
@@ -151,6 +182,8 @@ struct Shared {
     stop: AtomicBool,
     conns: Mutex<HashMap<u64, TcpStream>>,
     next_id: AtomicU64,
+    /// Connections accepted since start.
+    accepted: AtomicU64,
     log: bool,
 }
 
@@ -170,6 +203,7 @@ impl Server {
             stop: AtomicBool::new(false),
             conns: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            accepted: AtomicU64::new(0),
             log: std::env::var("B2C_SANDBOX_LOG")
                 .map(|v| v == "1")
                 .unwrap_or(false),
@@ -187,6 +221,16 @@ impl Server {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// TCP connections accepted since start (a client that reuses connections opens few).
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.accepted.load(Ordering::Relaxed)
+    }
+
+    /// A shared view of the accepted-connections counter (for the control surface).
+    pub fn connection_counter(&self) -> ConnectionCounter {
+        ConnectionCounter(self.shared.clone())
     }
 
     /// `http://127.0.0.1:PORT`
@@ -234,6 +278,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>, handler: Handler) {
         let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
         let _ = stream.set_write_timeout(Some(IDLE_TIMEOUT));
         let _ = stream.set_nodelay(true);
+        shared.accepted.fetch_add(1, Ordering::Relaxed);
         if shared.conns.lock().len() >= MAX_CONNECTIONS {
             let mut s = stream;
             let _ = write_response(
@@ -321,6 +366,14 @@ fn serve_connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shared, ha
                 }
                 match reply {
                     HttpReply::Drop => break,
+                    HttpReply::Raw {
+                        bytes,
+                        per_byte,
+                        end,
+                    } => {
+                        write_raw(&mut stream, &bytes, per_byte, end, shared);
+                        break;
+                    }
                     HttpReply::Response {
                         status,
                         headers,
@@ -346,6 +399,76 @@ fn serve_connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shared, ha
         }
     }
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Write a byte-level fault (see [`RawEnd`]); the connection is finished afterwards.
+fn write_raw(
+    stream: &mut TcpStream,
+    bytes: &[u8],
+    per_byte: Duration,
+    end: RawEnd,
+    shared: &Shared,
+) {
+    if per_byte.is_zero() {
+        let _ = stream.write_all(bytes);
+    } else {
+        for b in bytes {
+            if shared.stop.load(Ordering::SeqCst) || stream.write_all(&[*b]).is_err() {
+                return;
+            }
+            std::thread::sleep(per_byte);
+        }
+    }
+    let _ = stream.flush();
+    match end {
+        RawEnd::Close => {}
+        RawEnd::Reset => {
+            // SO_LINGER 0: close() sends RST instead of FIN.
+            let _ = socket_linger_zero(stream);
+        }
+        RawEnd::Hold => {
+            // Read (and discard) until the client closes or the idle timeout ends it.
+            let mut sink = [0u8; 1024];
+            while !shared.stop.load(Ordering::SeqCst) {
+                match stream.read(&mut sink) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        }
+        RawEnd::Endless => {
+            let chunk = [b'x'; 4096];
+            // Blocks in write_all while the client does not read; ends when it closes.
+            loop {
+                if shared.stop.load(Ordering::SeqCst) || stream.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn socket_linger_zero(stream: &TcpStream) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket fd and a properly sized linger struct.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 fn find_head_end(buf: &[u8]) -> Option<usize> {

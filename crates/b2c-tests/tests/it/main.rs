@@ -3,6 +3,7 @@
 //! implementations (jsonwebtoken, rcgen + rustls, ureq). One test binary (one link).
 
 mod client_b2copy;
+mod hardening;
 mod keys_jwt;
 mod protocols;
 mod sandbox_b2copy;
