@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the test suites need (Debian/Ubuntu), installed when missing. Run as root.
-#   C:      build-essential, pkg-config, valgrind
+#   C:      build-essential, pkg-config, valgrind, strace (ASan and UBSan come with gcc)
 #   Python: python3-venv (pytest, cryptography, PyJWT, build tools come from PyPI into venvs)
 #   PHP:    php-cli, phpunit, composer
 #   Java:   a JDK, libjna-java, junit5 (the console launcher)
@@ -19,6 +19,7 @@ want build-essential command -v gcc
 want make command -v make
 want pkg-config command -v pkg-config
 want valgrind command -v valgrind
+want strace command -v strace
 want openssl command -v openssl
 want python3-venv python3 -c 'import venv, ensurepip'
 want php-cli command -v php

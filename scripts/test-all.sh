@@ -40,7 +40,7 @@ header_drift() {
 run "header drift (include/b2c.h)" header_drift
 run "ABI (exports and header vs abi/libb2c.abi)" scripts/abi-check.py
 run "rust (cargo test)" cargo test --workspace --no-fail-fast
-run "C ABI (gcc -Wall -Wextra -Werror, valgrind)" scripts/test-c.sh
+run "C ABI (gcc -Wall -Wextra -Werror: valgrind, ASan+UBSan, static, strace)" scripts/test-c.sh
 run "python (pytest)" scripts/test-python.sh
 run "php (phpunit)" scripts/test-php.sh
 run "java (JUnit 5)" scripts/test-java.sh
