@@ -529,6 +529,31 @@ impl HttpClient {
     }
 }
 
+/// What a response head says: status, body framing, and the headers the clients read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseHead {
+    pub status: u16,
+    pub content_length: Option<u64>,
+    pub chunked: bool,
+    pub close: bool,
+    pub content_type: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+/// Parse a response head (up to and including the blank line) as the transport does. Public
+/// for the fuzz targets and tests; the transport itself reads responses from the socket.
+pub fn parse_response_head(raw: &[u8]) -> Result<ResponseHead> {
+    let h = conn::parse_head(raw)?;
+    Ok(ResponseHead {
+        status: h.status,
+        content_length: h.content_length,
+        chunked: h.chunked,
+        close: h.close,
+        content_type: h.content_type,
+        retry_after: h.retry_after,
+    })
+}
+
 /// `Retry-After` as seconds or as an HTTP date (IMF-fixdate), capped at one hour.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
