@@ -17,7 +17,7 @@
  *   seen during the measured phase that were not there at its start. (A connection opened
  *   and closed between two samples can be missed.)
  *
- * Prints: calls=TOTAL wall_us=.. cpu_us=.. calls_per_s=.. new_conns=.. conn_method=..
+ * Prints: calls=TOTAL wall_us=.. cpu_us=.. calls_per_s=.. new_conns=.. threads=.. conn_method=..
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -186,8 +186,8 @@ int main(int argc, char **argv)
         if (!shared || i == 0)
             b2c_client_free(S.clients[i]);
 
-    printf("calls=%ld wall_us=%.0f cpu_us=%.0f calls_per_s=%.0f new_conns=%ld conn_method=%s\n", total,
-           t1 - t0, c1 - c0, total / ((t1 - t0) / 1e6), new_conns,
+    printf("calls=%ld wall_us=%.0f cpu_us=%.0f calls_per_s=%.0f new_conns=%ld threads=%ld conn_method=%s\n",
+           total, t1 - t0, c1 - c0, total / ((t1 - t0) / 1e6), new_conns, nthreads,
            status_url ? "stub_status" : "proc_net_tcp");
     return 0;
 }
