@@ -5,6 +5,7 @@
 #   PHP:    php-cli, phpunit, composer
 #   Java:   a JDK, libjna-java, junit5 (the console launcher)
 #   C#:     mono-mcs, nunit-console, libnunit-cil-dev
+#   Rust:   tinyproxy (the proxy the transport tests go through)
 #   bench:  openssl
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -31,6 +32,7 @@ want junit5 test -f /usr/share/java/junit-platform-console-standalone.jar
 want mono-mcs command -v mcs
 want nunit-console command -v nunit-console
 want libnunit-cil-dev
+want tinyproxy test -x /usr/bin/tinyproxy
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null

@@ -125,6 +125,11 @@ impl Proxy {
         self.to_string()
     }
 
+    /// Whether the proxy URL carried a user name (and so credentials are sent).
+    pub fn has_credentials(&self) -> bool {
+        self.user.is_some()
+    }
+
     fn basic_auth(&self) -> Option<Zeroizing<String>> {
         use base64::Engine as _;
         let user = self.user.as_ref()?;
@@ -197,11 +202,20 @@ impl Proxy {
             .ok_or_else(|| proxy_err(self, "answered CONNECT with something that is not HTTP"))?;
         match status {
             200..=299 => Ok(()),
-            407 => Err(Error::new(
+            // 407 is the standard answer; some proxies (tinyproxy) answer wrong credentials
+            // with 401. Either way it is the proxy, not the vendor, rejecting us.
+            401 | 407 => Err(Error::new(
                 ErrorKind::AuthRejected,
-                format!("proxy {self} requires authentication (HTTP 407)"),
+                format!(
+                    "proxy {self} {} (HTTP {status})",
+                    if self.has_credentials() {
+                        "rejected the proxy credentials"
+                    } else {
+                        "requires authentication"
+                    }
+                ),
             )
-            .with_http_status(407)
+            .with_http_status(status)
             .with_cause(Cause::Proxy)),
             s => {
                 Err(proxy_err(self, &format!("refused the tunnel (HTTP {s})")).with_http_status(s))
@@ -458,10 +472,19 @@ pub struct ProxyRules {
 impl ProxyRules {
     /// `no_proxy`: the configuration key if given, else `no_proxy`/`NO_PROXY`.
     pub fn new(setting: &ProxySetting, no_proxy: Option<&str>) -> Result<ProxyRules> {
+        Self::with_env(setting, no_proxy, |n| std::env::var(n).ok())
+    }
+
+    /// [`ProxyRules::new`] reading the environment through `getenv`.
+    pub fn with_env(
+        setting: &ProxySetting,
+        no_proxy: Option<&str>,
+        getenv: impl Fn(&str) -> Option<String>,
+    ) -> Result<ProxyRules> {
         let env = |names: &[&str]| {
             names
                 .iter()
-                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+                .find_map(|n| getenv(n).filter(|v| !v.trim().is_empty()))
         };
         let no_proxy = match no_proxy {
             Some(s) => NoProxy::parse(s),
@@ -544,6 +567,72 @@ mod tests {
         assert!(!np.matches(&u("http://localhost:8081/")));
         assert!(NoProxy::parse("*").matches(&u("https://anything/")));
         assert!(!NoProxy::parse("").matches(&u("https://anything/")));
+    }
+
+    #[test]
+    fn the_environment_as_curl_reads_it() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |n: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let https = Url::parse("https://api.example.com/").unwrap();
+        let http = Url::parse("http://10.1.2.3/").unwrap();
+        let r = ProxyRules::with_env(
+            &ProxySetting::FromEnv,
+            None,
+            env(&[
+                ("HTTPS_PROXY", "http://corp:3128"),
+                ("HTTP_PROXY", "http://cgi-header-injected:1"),
+                ("NO_PROXY", "internal.example"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(r.for_url(&https).unwrap().to_string(), "http://corp:3128");
+        assert!(
+            r.for_url(&http).is_none(),
+            "uppercase HTTP_PROXY is ignored, like curl"
+        );
+        assert!(r
+            .for_url(&Url::parse("https://internal.example/").unwrap())
+            .is_none());
+        let r = ProxyRules::with_env(
+            &ProxySetting::FromEnv,
+            None,
+            env(&[
+                ("http_proxy", "proxy:8080"),
+                ("all_proxy", "socks5h://s:1080"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            r.for_url(&http).unwrap().to_string(),
+            "http://proxy:8080",
+            "host:port means http://"
+        );
+        assert_eq!(
+            r.for_url(&https).unwrap().to_string(),
+            "socks5h://s:1080",
+            "all_proxy as fallback"
+        );
+        // "proxy": "" wins over the environment.
+        let off = ProxyRules::with_env(
+            &ProxySetting::Off,
+            None,
+            env(&[("HTTPS_PROXY", "http://corp:3128")]),
+        )
+        .unwrap();
+        assert!(off.for_url(&https).is_none());
+        // A broken variable is a configuration error that does not show its credentials.
+        let e = ProxyRules::with_env(
+            &ProxySetting::FromEnv,
+            None,
+            env(&[("HTTPS_PROXY", "ftp://u:hunter2@x")]),
+        )
+        .unwrap_err();
+        assert!(!e.message().contains("hunter2"), "{e}");
     }
 
     #[test]

@@ -9,3 +9,4 @@ mod protocols;
 mod sandbox_b2copy;
 mod sandbox_control;
 mod tls;
+mod transport;
