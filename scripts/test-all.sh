@@ -7,13 +7,23 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# Every suite's stdout and stderr is kept in build/logs/, and the suites record the error
+# messages and log events they see under build/logs/recorded/ ($B2C_SCAN_DIR); the secret
+# scan at the end searches all of it.
+LOGS=$PWD/build/logs
+rm -rf "$LOGS" && mkdir -p "$LOGS/recorded"
+export B2C_SCAN_DIR=$LOGS/recorded
+
 failed=()
 run() {
   local name=$1; shift
   echo
   echo "=================== $name ==================="
   local t0=$SECONDS
-  if "$@"; then
+  local log
+  log=$LOGS/$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '_' | cut -c1-40).log
+  "$@" 2>&1 | tee "$log"
+  if [ "${PIPESTATUS[0]}" -eq 0 ]; then
     echo "--- $name: ok ($((SECONDS - t0)) s)"
   else
     echo "--- $name: FAILED ($((SECONDS - t0)) s)"
@@ -47,6 +57,8 @@ run "java (JUnit 5)" scripts/test-java.sh
 run "c# (NUnit)" scripts/test-csharp.sh
 run "examples (every language against b2c-sandbox)" scripts/run-examples.sh
 run "packages (scripts/package.sh, each installed fresh)" sh -c 'scripts/package.sh >/dev/null && scripts/test-dist.sh'
+run "secret scan (self-test)" scripts/secret-scan.py --self-test
+run "secret scan (every suite's output, errors and log events)" scripts/secret-scan.py "$LOGS"
 
 echo
 if [ ${#failed[@]} -eq 0 ]; then

@@ -1,5 +1,6 @@
 //! The B2COPY client against the sandbox over real sockets.
 
+use crate::scan::Recorded as _;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -59,7 +60,7 @@ impl Env {
     /// The configuration with the library's default polling interval.
     fn config_default_poll(&self) -> ClientConfig {
         let mut cfg = self.config();
-        cfg.poll_interval = Duration::from_secs(4);
+        cfg.poll_interval = ClientConfig::new(String::new(), cfg.jwt.clone()).poll_interval;
         cfg
     }
 
@@ -167,7 +168,9 @@ fn persistent_401_is_final_and_never_loops() {
         ..Default::default()
     });
     let c = e.client();
-    let err = c.fee_process("123456", "wd-dead", None, None).unwrap_err();
+    let err = c
+        .fee_process("123456", "wd-dead", None, None)
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Unauthorized, "{err}");
     assert_eq!(err.http_status(), Some(401));
     let st = e.sandbox.stats();
@@ -285,7 +288,9 @@ fn retry_after_beyond_the_deadline_gives_throttled_at_once() {
     c.authenticate().unwrap();
     e.sandbox
         .inject(PATH_PROCESS, Fault::TooMany { retry_after_s: 30 }, 1);
-    let err = c.fee_process("123456", "wd-429b", None, None).unwrap_err();
+    let err = c
+        .fee_process("123456", "wd-429b", None, None)
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Throttled, "{err}");
     assert_eq!(err.http_status(), Some(429));
     assert!(
@@ -306,7 +311,9 @@ fn deadline_is_honoured_under_persistent_5xx() {
         rate_5xx: 1.0,
         ..Default::default()
     });
-    let err = c.fee_process("123456", "wd-5xx", None, None).unwrap_err();
+    let err = c
+        .fee_process("123456", "wd-5xx", None, None)
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::HttpStatus, "{err}");
     assert!(err.http_status().unwrap() >= 500);
     assert!(err.message().contains("gave up"), "{err}");
@@ -401,7 +408,7 @@ fn progress_callback_can_cancel() {
             Some(Duration::from_secs(5)),
             Some(&mut cb),
         )
-        .unwrap_err();
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Cancelled);
     assert_eq!(e.sandbox.fee_state("wd-cancel").unwrap().2, 2);
 }
@@ -420,7 +427,9 @@ fn malformed_and_oversized_bodies_are_errors() {
     assert_eq!(c.telemetry().stats.retries_by_cause()["malformed"], 1);
     e.sandbox
         .inject(PATH_PROCESS, Fault::Oversized(1024 * 1024), 1);
-    let err = c.fee_process("123456", "wd-m", None, None).unwrap_err();
+    let err = c
+        .fee_process("123456", "wd-m", None, None)
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
     // And the client still works afterwards.
     c.fee_process("123456", "wd-m", None, None).unwrap();
@@ -438,7 +447,7 @@ fn bad_ids_are_rejected_before_any_request() {
         ("1", long.as_str()),
         ("1\n", "r"),
     ] {
-        let err = c.fee_process(login, rid, None, None).unwrap_err();
+        let err = c.fee_process(login, rid, None, None).expect_err_recorded();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     }
     let st = e.sandbox.stats();
@@ -451,7 +460,7 @@ fn rejected_credentials_are_not_retried() {
     let mut cfg = e.config();
     cfg.jwt.admin_id = 7; // not the registered admin
     let c = e.client_with(cfg);
-    let err = c.authenticate().unwrap_err();
+    let err = c.authenticate().expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::AuthRejected);
     assert_eq!(err.http_status(), Some(401));
     assert!(
@@ -462,14 +471,17 @@ fn rejected_credentials_are_not_retried() {
     // A JWT signed with another key.
     let other = Client::new(e.config(), PrivateKey::generate().unwrap()).unwrap();
     assert_eq!(
-        other.authenticate().unwrap_err().kind(),
+        other.authenticate().expect_err_recorded().kind(),
         ErrorKind::AuthRejected
     );
     // Wrong device IP.
     let mut cfg = e.config();
     cfg.jwt.device_ip = "10.9.9.9".into();
     assert_eq!(
-        e.client_with(cfg).authenticate().unwrap_err().kind(),
+        e.client_with(cfg)
+            .authenticate()
+            .expect_err_recorded()
+            .kind(),
         ErrorKind::AuthRejected
     );
 }
@@ -479,7 +491,9 @@ fn request_id_reused_with_another_login_is_an_error() {
     let e = env(SandboxConfig::default());
     let c = e.client();
     c.fee_process("111", "wd-dup", None, None).unwrap();
-    let err = c.fee_process("222", "wd-dup", None, None).unwrap_err();
+    let err = c
+        .fee_process("222", "wd-dup", None, None)
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::HttpStatus, "{err}");
     assert!(matches!(err.http_status(), Some(400 | 409)));
 }
@@ -509,7 +523,7 @@ fn plain_http_to_a_remote_host_is_refused() {
     let e = env(SandboxConfig::default());
     let mut cfg = e.config();
     cfg.base_url = "http://b2copy.example.com".into();
-    let err = Client::new(cfg, PrivateKey::generate().unwrap()).unwrap_err();
+    let err = Client::new(cfg, PrivateKey::generate().unwrap()).expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::InsecureUrl);
 }
 
@@ -527,7 +541,7 @@ fn connection_refused_is_a_network_error_within_the_deadline() {
     cfg.call_deadline = Duration::from_millis(300);
     let clock = ManualClock::new();
     let c = e.client_at(cfg, clock.clone());
-    let err = c.authenticate().unwrap_err();
+    let err = c.authenticate().expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     assert!(
         c.telemetry().stats.retries_by_cause()["connect"] >= 1,
@@ -564,7 +578,7 @@ fn read_timeout_and_deadline_bound_a_slow_server() {
     let t = Instant::now();
     let err = c
         .fee_process("123456", "wd-slow-server", None, None)
-        .unwrap_err();
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(
         t.elapsed() < Duration::from_millis(1500),

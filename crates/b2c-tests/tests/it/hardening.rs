@@ -5,6 +5,7 @@
 //! The fault matrix measures elapsed wall time: a deadline on real sockets is the one thing
 //! only wall time can show. Every bound is the call's deadline plus [`SLACK`].
 
+use crate::scan::Recorded as _;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Barrier};
@@ -73,9 +74,9 @@ fn outcome(r: &b2c_core::Result<b2c_core::b2copy::FeeResult>, rid: &str) -> Stri
     match r {
         Ok(res) => match res.outcome_error(rid) {
             None => "OK".into(),
-            Some(e) => format!("{:?}", e.kind()),
+            Some(e) => format!("{:?}", crate::scan::err(e).kind()),
         },
-        Err(e) => format!("{:?}", e.kind()),
+        Err(e) => format!("{:?}", crate::scan::err(e).kind()),
     }
 }
 
@@ -440,7 +441,9 @@ fn a_host_that_does_not_exist_fails_at_once_after_one_lookup() {
     cfg.base_url = "https://no-such-host.invalid".into();
     cfg.call_deadline = Duration::from_secs(30);
     let client = e.client(cfg);
-    let err = client.fee_process("123456", "nx", None, None).unwrap_err();
+    let err = client
+        .fee_process("123456", "nx", None, None)
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     let stats = &client.telemetry().stats;
     assert_eq!(
@@ -481,7 +484,7 @@ fn retailcrm_edit_has_a_deadline() {
     let t = Instant::now();
     let err = calls
         .edit_module(&system, "sandbox-api-key", &module)
-        .unwrap_err();
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(
         t.elapsed() <= Duration::from_millis(500) + SLACK,

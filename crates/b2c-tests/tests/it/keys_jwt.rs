@@ -1,6 +1,7 @@
 //! Keys in every form, and the external JWT verified by an independent implementation
 //! (jsonwebtoken with RustCrypto's p256, not the AWS-LC signer b2c uses).
 
+use crate::scan::Recorded as _;
 use std::time::Duration;
 
 use b2c_core::b2copy::{mint_external_token, ExternalTokenParams};
@@ -150,22 +151,24 @@ fn every_bad_key_form_has_its_own_error() {
         ),
     ];
     for (file, kind) in cases {
-        let err = PrivateKey::from_pem(&fixture(file)).unwrap_err();
+        let err = PrivateKey::from_pem(&fixture(file)).expect_err_recorded();
         assert_eq!(err.kind(), kind, "{file}: {err}");
         assert!(!err.message().is_empty());
     }
     assert_eq!(
-        PrivateKey::from_pem("").unwrap_err().kind(),
+        PrivateKey::from_pem("").expect_err_recorded().kind(),
         ErrorKind::KeyInvalid
     );
     let truncated = fixture("p256_pkcs8.pem").replace("-----END PRIVATE KEY-----", "");
     assert_eq!(
-        PrivateKey::from_pem(&truncated).unwrap_err().kind(),
+        PrivateKey::from_pem(&truncated)
+            .expect_err_recorded()
+            .kind(),
         ErrorKind::KeyInvalid
     );
     assert_eq!(
         PrivateKey::from_pem_file(std::path::Path::new("/nonexistent/key.pem"))
-            .unwrap_err()
+            .expect_err_recorded()
             .kind(),
         ErrorKind::Io
     );
@@ -191,7 +194,7 @@ fn a_sec1_key_naming_no_curve_is_not_taken_for_p256() {
     // ECPrivateKey ::= SEQUENCE { version 1, privateKey OCTET STRING (32) } and nothing else.
     let mut der = vec![0x30, 0x25, 0x02, 0x01, 0x01, 0x04, 0x20];
     der.extend_from_slice(&[0x11; 32]);
-    let e = PrivateKey::from_pem(&pem("EC PRIVATE KEY", &der)).unwrap_err();
+    let e = PrivateKey::from_pem(&pem("EC PRIVATE KEY", &der)).expect_err_recorded();
     assert_eq!(e.kind(), ErrorKind::KeyInvalid, "{e}");
     assert!(e.message().contains("without curve parameters"), "{e}");
     // The same key after an EC PARAMETERS block naming P-256 is fine.
@@ -210,7 +213,7 @@ fn a_sec1_key_naming_no_curve_is_not_taken_for_p256() {
 fn key_files_that_are_not_small_regular_files_are_refused_at_once() {
     // A device that never ends, and a FIFO nobody writes to: refused, never read (the FIFO
     // would block forever if opened for reading the usual way).
-    let e = PrivateKey::from_pem_file(std::path::Path::new("/dev/zero")).unwrap_err();
+    let e = PrivateKey::from_pem_file(std::path::Path::new("/dev/zero")).expect_err_recorded();
     assert_eq!(e.kind(), ErrorKind::Io, "{e}");
     let dir = std::env::temp_dir().join(format!("b2c-keys-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -218,25 +221,25 @@ fn key_files_that_are_not_small_regular_files_are_refused_at_once() {
     let fifo = dir.join("key.fifo");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    let e = PrivateKey::from_pem_file(&fifo).unwrap_err();
+    let e = PrivateKey::from_pem_file(&fifo).expect_err_recorded();
     assert_eq!(e.kind(), ErrorKind::Io, "{e}");
     assert!(e.message().contains("not a regular file"), "{e}");
     // Too big to be a key: refused without reading it all.
     let big = dir.join("big.pem");
     std::fs::write(&big, vec![b'A'; 70 * 1024]).unwrap();
     assert_eq!(
-        PrivateKey::from_pem_file(&big).unwrap_err().kind(),
+        PrivateKey::from_pem_file(&big).expect_err_recorded().kind(),
         ErrorKind::KeyInvalid
     );
     assert_eq!(
         PrivateKey::from_pem(&"A".repeat(70 * 1024))
-            .unwrap_err()
+            .expect_err_recorded()
             .kind(),
         ErrorKind::KeyInvalid
     );
     // A directory.
     assert_eq!(
-        PrivateKey::from_pem_file(&dir).unwrap_err().kind(),
+        PrivateKey::from_pem_file(&dir).expect_err_recorded().kind(),
         ErrorKind::Io
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -258,13 +261,17 @@ fn bad_claims_are_rejected_before_signing() {
     let mut p = params();
     p.device_ip = String::new();
     assert_eq!(
-        mint_external_token(&key, &p, 0).unwrap_err().kind(),
+        mint_external_token(&key, &p, 0)
+            .expect_err_recorded()
+            .kind(),
         ErrorKind::InvalidArgument
     );
     let mut p = params();
     p.ttl = Duration::ZERO;
     assert_eq!(
-        mint_external_token(&key, &p, 0).unwrap_err().kind(),
+        mint_external_token(&key, &p, 0)
+            .expect_err_recorded()
+            .kind(),
         ErrorKind::InvalidArgument
     );
 }

@@ -8,5 +8,6 @@ mod keys_jwt;
 mod protocols;
 mod sandbox_b2copy;
 mod sandbox_control;
+mod scan;
 mod tls;
 mod transport;

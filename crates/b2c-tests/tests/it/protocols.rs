@@ -1,6 +1,7 @@
 //! CRM Open API, B2BINPAY and RetailCRM clients against the sandbox emulators, over real
 //! loopback sockets.
 
+use crate::scan::Recorded as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -141,7 +142,7 @@ fn crm_tampered_signature_and_wrong_key() {
         sent,
         deadline(),
     )
-    .unwrap_err();
+    .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::AuthRejected);
     assert_eq!(err.http_status(), Some(403));
     assert!(!err.message().contains("wrong-key"));
@@ -188,7 +189,7 @@ fn b2binpay_tampered_sign_discards_tokens() {
     let c = b2b_client(&e, Duration::from_secs(10), Duration::from_secs(10));
     c.login().unwrap();
     e.b2b.tamper_next_signs(1);
-    let err = c.login().unwrap_err();
+    let err = c.login().expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::ResponseSignatureInvalid);
     assert!(c.token_info().is_none(), "tokens discarded");
     // the next call logs in again (the sign verifies this time)
@@ -293,7 +294,7 @@ fn b2binpay_bad_credentials() {
     let e = env();
     let cfg = B2binpayConfig::new(&e.b2b.base_url(&e.sb.base_url()), LOGIN, "wrong-password");
     let c = B2binpayClient::new(cfg, e.http.clone()).unwrap();
-    let err = c.access_token().unwrap_err();
+    let err = c.access_token().expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::AuthRejected);
     assert_eq!(err.http_status(), Some(400));
     assert!(err.message().contains("2006"));
@@ -343,7 +344,7 @@ fn b2binpay_throttled_and_5xx() {
         },
         1,
     );
-    let err = c.login().unwrap_err();
+    let err = c.login().expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Throttled);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
     assert!(clock.sleeps().is_empty(), "not waited for");
@@ -459,14 +460,14 @@ fn retailcrm_system_error_surfaced() {
 
     // The same through edit_module directly, and a wrong API key.
     e.rcrm.fail_next_edit(400, "blocked");
-    let err =
-        retailcrm::edit_module(&e.http, &system, RCRM_KEY, &module(), deadline()).unwrap_err();
+    let err = retailcrm::edit_module(&e.http, &system, RCRM_KEY, &module(), deadline())
+        .expect_err_recorded();
     assert_eq!(
         (err.kind(), err.message(), err.http_status()),
         (ErrorKind::Remote, "blocked", Some(400))
     );
-    let err =
-        retailcrm::edit_module(&e.http, &system, "not-a-key", &module(), deadline()).unwrap_err();
+    let err = retailcrm::edit_module(&e.http, &system, "not-a-key", &module(), deadline())
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Remote);
     assert_eq!(err.http_status(), Some(403));
     assert!(!err.message().contains("not-a-key"));

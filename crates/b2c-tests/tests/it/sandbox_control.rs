@@ -1,5 +1,6 @@
 //! The sandbox's `/_sandbox/` control surface, as other processes' tests use it.
 
+use crate::scan::Recorded as _;
 use std::time::{Duration, Instant};
 
 use b2c_core::b2binpay::{B2binpayClient, B2binpayConfig};
@@ -70,7 +71,7 @@ fn control_surface_drives_b2binpay_situations_and_reports_counters() {
         200
     );
     assert_eq!(
-        client.login().unwrap_err().kind(),
+        client.login().expect_err_recorded().kind(),
         ErrorKind::ResponseSignatureInvalid
     );
 

@@ -1,6 +1,7 @@
 //! TLS verification is never silently off: a self-signed https endpoint fails until its CA
 //! is given through `extra_ca_pem`, which adds to (not replaces) the trust roots.
 
+use crate::scan::Recorded as _;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -81,7 +82,7 @@ fn self_signed_server_is_refused_without_its_ca() {
             "tls",
             Instant::now() + Duration::from_secs(10),
         )
-        .unwrap_err();
+        .expect_err_recorded();
     assert_eq!(err.kind(), ErrorKind::Tls, "{err}");
 }
 
@@ -112,7 +113,7 @@ fn malformed_extra_ca_is_a_config_error() {
         "not a pem",
         "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
     ] {
-        let err = ExtraRoots::from_pem(pem).unwrap_err();
+        let err = ExtraRoots::from_pem(pem).expect_err_recorded();
         assert_eq!(err.kind(), ErrorKind::Config, "{pem:?}: {err}");
     }
 }
@@ -133,7 +134,7 @@ fn b2copy_client_over_https_reports_tls_failure() {
     );
     cfg.call_deadline = Duration::from_secs(2);
     let c = Client::new(cfg, PrivateKey::generate().unwrap()).unwrap();
-    let err = c.authenticate().unwrap_err();
+    let err = c.authenticate().expect_err_recorded();
     assert_eq!(
         err.kind(),
         ErrorKind::Tls,

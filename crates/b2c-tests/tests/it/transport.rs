@@ -3,6 +3,7 @@
 //! a SOCKS5 server, TLS session resumption on reconnect, the DNS cache and the idle timeout
 //! (the latter with the injected clock).
 
+use crate::scan::Recorded as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -248,7 +249,7 @@ fn proxy_credentials_work_and_never_show() {
         200
     );
     let bad = client("crm:wr0ng-s3cret");
-    let e = get(&bad, &format!("https://localhost:{port}/")).unwrap_err();
+    let e = get(&bad, &format!("https://localhost:{port}/")).expect_err_recorded();
     assert_eq!(e.kind(), ErrorKind::AuthRejected, "{e}");
     assert!(matches!(e.http_status(), Some(401 | 407)), "{e}");
     let shown = format!("{e} {e:?} {bad:?}");
@@ -367,7 +368,7 @@ fn https_through_socks5_and_socks5h() {
             ..HttpConfig::default()
         })
         .unwrap();
-        let e = get(&bad, &format!("https://localhost:{port}/")).unwrap_err();
+        let e = get(&bad, &format!("https://localhost:{port}/")).expect_err_recorded();
         assert_eq!(e.kind(), ErrorKind::AuthRejected, "{scheme}: {e}");
         assert!(!e.message().contains("s3cret"));
     }
