@@ -17,6 +17,8 @@
 #             (and, for reference, empty programs linked with each: start + loading only)
 #   first signature in a fresh process (b2c_key_from_pem, first b2c_jwt_mint), steady mint
 #   b2c_client_new with private_key_pem
+#   logging: b2c C ABI with no log callback vs a callback at warn (nothing to deliver on
+#             a successful call) vs at debug (every exchange delivered)
 # Every client reuses its connection and its token; µs/call is wall time, CPU µs/call the
 # user+sys time of the client process (getrusage; wrk: wait4 of its whole process).
 #
@@ -325,6 +327,9 @@ c_wrk() {
 }
 c_curl_http() { record c-curl-http "$BIN/feeloop" curl "$HTTP" "$N" "$WARMUP" -; }
 c_b2c_http() { record c-b2c-http "$BIN/feeloop" b2c "$HTTP" "$N" "$WARMUP" "$KEY"; }
+c_b2c_nolog() { record c-b2c-nolog "$BIN/feeloop" b2c "$HTTP" "$N" "$WARMUP" "$KEY"; }
+c_b2c_logwarn() { record c-b2c-logwarn "$BIN/feeloop" b2c-logwarn "$HTTP" "$N" "$WARMUP" "$KEY"; }
+c_b2c_logdebug() { record c-b2c-logdebug "$BIN/feeloop" b2c-logdebug "$HTTP" "$N" "$WARMUP" "$KEY"; }
 c_curl_https() { record c-curl-https "$BIN/feeloop" curl "$HTTPS" "$N" "$WARMUP" - "$CA"; }
 c_b2c_https() { record c-b2c-https "$BIN/feeloop" b2c "$HTTPS" "$N" "$WARMUP" "$KEY" "$CA"; }
 c_php_curl() { record php-curl "${PHP[@]}" curl "$HTTP" "$N" "$WARMUP" "$KEY"; }
@@ -350,6 +355,7 @@ c_clientnew() { record cn "$BIN/clientnew" "$HTTP" "$KEY" "$CLIENTNEW_CALLS"; }
 # (peer first in odd sittings, b2c first in even ones), so drift hits both sides alike.
 GROUPS_=(
     "c_wrk c_curl_http c_b2c_http"
+    "c_b2c_nolog c_b2c_logwarn c_b2c_logdebug"
     "c_curl_https c_b2c_https"
     "c_php_curl c_php_ffi"
     "c_py_requests c_py_b2c"

@@ -2,9 +2,14 @@
  * One client, one fee call at a time, N calls (after WARMUP unmeasured ones):
  *
  *   feeloop b2c  BASE_URL N WARMUP KEY_PEM_FILE [CA_PEM_FILE]
+ *   feeloop b2c-logwarn|b2c-logdebug BASE_URL N WARMUP KEY_PEM_FILE
  *   feeloop curl BASE_URL N WARMUP -            [CA_PEM_FILE]
  *
  * b2c:  b2c_client_new + b2c_authenticate once, then b2c_fee_process (status must be SUCCESS).
+ * b2c-logwarn: the same with a log callback installed at B2C_LOG_WARN (a successful fee call
+ *       has no event at that level: this is the cost of logging being available);
+ *       b2c-logdebug: at B2C_LOG_DEBUG (one `request` event per call reaches the callback,
+ *       which counts it: the cost of logging every exchange).
  * curl: one libcurl easy handle reused (its connection kept alive), POSTing the body b2c
  *       sends with Content-Type, Accept and Authorization: Bearer bench-access; the answer
  *       must be HTTP 200 with "status":2.
@@ -74,6 +79,15 @@ static inline void curl_fee_once(struct curl_client *cc)
         die("libcurl: HTTP %ld, body %s (expected 200 and status 2)", code, cc->sink.buf);
 }
 
+static long g_events = 0;
+
+static void count_event(void *userdata, const b2c_log_params *p)
+{
+    (void)userdata;
+    if (p->message_len > 0)
+        g_events++;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 6 || argc > 7)
@@ -83,10 +97,22 @@ int main(int argc, char **argv)
     const char *ca_file = argc == 7 ? argv[6] : NULL;
     double t0, c0, t1, c1;
 
-    if (strcmp(mode, "b2c") == 0) {
+    if (strncmp(mode, "b2c", 3) == 0) {
         char *key = read_file(argv[5]);
         char *ca = ca_file ? read_file(ca_file) : NULL;
         b2c_client *c = b2c_bench_client(base, key, ca);
+        int32_t level = 0;
+        if (strcmp(mode, "b2c-logwarn") == 0)
+            level = B2C_LOG_WARN;
+        else if (strcmp(mode, "b2c-logdebug") == 0)
+            level = B2C_LOG_DEBUG;
+        else if (strcmp(mode, "b2c") != 0)
+            die("unknown mode %s", mode);
+        if (level) {
+            b2c_error *err = NULL;
+            b2c_check(b2c_client_set_log_callback(c, count_event, NULL, level, &err), err,
+                      "b2c_client_set_log_callback");
+        }
         for (long i = 0; i < warm; i++)
             b2c_fee_once(c);
         t0 = now_us();
@@ -96,6 +122,10 @@ int main(int argc, char **argv)
         c1 = cpu_us();
         t1 = now_us();
         b2c_client_free(c);
+        if (level == B2C_LOG_DEBUG && g_events < n)
+            die("b2c-logdebug: the callback saw %ld events in %ld calls", g_events, n);
+        if (level == B2C_LOG_WARN && g_events != 0)
+            die("b2c-logwarn: the callback saw %ld events, expected none", g_events);
     } else if (strcmp(mode, "curl") == 0) {
         char url[1024];
         snprintf(url, sizeof url, "%s%s", base, FEE_PATH);

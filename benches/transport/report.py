@@ -140,6 +140,30 @@ def main():
     target("b2c C ABI ≤ 1.3× wrk (http)", r_wrk and f"{r_wrk[0]:.2f}×", r_wrk and r_wrk[0] <= 1.3)
     target("b2c C ABI ≤ 1.0× libcurl (http)", r_curl and f"{r_curl[0]:.2f}×", r_curl and r_curl[0] <= 1.0)
 
+    # -- Logging cost ------------------------------------------------------------------
+    n_w, n_c = per_sitting(data, "c-b2c-nolog", us_per_call), per_sitting(data, "c-b2c-nolog", cpu_per_call)
+    lw_w, lw_c = per_sitting(data, "c-b2c-logwarn", us_per_call), per_sitting(data, "c-b2c-logwarn", cpu_per_call)
+    ld_w, ld_c = per_sitting(data, "c-b2c-logdebug", us_per_call), per_sitting(data, "c-b2c-logdebug", cpu_per_call)
+    r_warn, r_debug = ratio(lw_w, n_w), ratio(ld_w, n_w)
+    r_warn_cpu = ratio(lw_c, n_c)
+    table(
+        "Logging on the fee-call path, b2c C ABI, http",
+        f"calls per run: {calls_of(data, 'c-b2c-nolog')}; ratio = with callback / without",
+        ["client", "µs/call (median)", "CPU µs/call", "ratio to no callback (median, min–max)"],
+        [
+            ["no log callback", fmt(n_w.med()), fmt(n_c.med()), "—"],
+            ["callback at warn (no event on success)", fmt(lw_w.med()), fmt(lw_c.med()), fmt_ratio(r_warn)],
+            ["callback at debug (one event per call)", fmt(ld_w.med()), fmt(ld_c.med()), fmt_ratio(r_debug)],
+        ],
+    )
+    print(f"  CPU ratio, callback at warn / none: {fmt_ratio(r_warn_cpu)}")
+    # "Nothing measurable": within the spread the same client shows between sittings.
+    target(
+        "logging available but quiet costs nothing measurable (warn/none ≤ 1.05×)",
+        r_warn and f"{r_warn[0]:.2f}×",
+        r_warn and r_warn[0] <= 1.05,
+    )
+
     # -- HTTPS, C -----------------------------------------------------------------------
     cu_w, cu_c = per_sitting(data, "c-curl-https", us_per_call), per_sitting(data, "c-curl-https", cpu_per_call)
     b_w, b_c = per_sitting(data, "c-b2c-https", us_per_call), per_sitting(data, "c-b2c-https", cpu_per_call)

@@ -187,6 +187,37 @@ typedef enum {
 } b2c_fee_status;
 
 /*
+ Severity of a log event (`b2c_log_params.level`, and the `max_level` of the
+ `*_set_log_callback` functions, which deliver that level and every more severe one).
+ */
+typedef enum {
+  /*
+   Reserved for failures of the library itself; nothing is logged at this level yet
+   (a failed call is reported to its caller, and logged at warn).
+   */
+  B2C_LOG_ERROR = 1,
+  /*
+   Something an operator should look at: a deadline that ran out, a suspicious
+   B2BINPAY refresh, a final 401, a call that failed.
+   */
+  B2C_LOG_WARN = 2,
+  /*
+   Each token exchange (auth, refresh, re-auth, with the reason), each retry (cause,
+   attempt, backoff), each 401 on the way to a renewed token.
+   */
+  B2C_LOG_INFO = 3,
+  /*
+   Each HTTP exchange (method, host, path without query, status, duration), each new
+   connection, name resolution and TLS resumption.
+   */
+  B2C_LOG_DEBUG = 4,
+  /*
+   Reserved for more detail; nothing is logged at this level yet.
+   */
+  B2C_LOG_TRACE = 5,
+} b2c_log_level;
+
+/*
  One B2BINPAY credential (login, password, base URL) and its tokens.
 
  Thread safety: may be used from several threads at once. Refreshes are single-flight and
@@ -214,6 +245,51 @@ typedef struct b2c_error b2c_error;
  Its memory is cleansed when freed.
  */
 typedef struct b2c_key b2c_key;
+
+/*
+ One log event, passed by pointer to a `b2c_log_callback`. Valid only during the call:
+ copy what you keep. Fields are only ever appended: read a field only if its offset lies
+ within `struct_size`.
+ */
+typedef struct {
+  /*
+   `sizeof(b2c_log_params)` in the library that made the call.
+   */
+  size_t struct_size;
+  /*
+   A `b2c_log_level` value.
+   */
+  int32_t level;
+  /*
+   NUL-terminated: the part of the library (`b2copy`, `b2binpay`, `retailcrm`, `http`,
+   `dns`).
+   */
+  const char *target;
+  /*
+   NUL-terminated stable event name: `auth`, `refresh`, `reauth`, `unauthorized`,
+   `suspicious_refresh`, `retry`, `deadline`, `still_pending`, `call_failed`,
+   `request`, `request_failed`, `connect`, `tls_resumed`, `dns`. Match on this, not
+   on the message's wording.
+   */
+  const char *event;
+  /*
+   NUL-terminated UTF-8 message for people, with every secret already redacted (keys,
+   tokens, passwords, API keys, URL userinfo).
+   */
+  const char *message;
+  /*
+   `strlen(message)`.
+   */
+  size_t message_len;
+} b2c_log_params;
+
+/*
+ A log callback. Called on the thread that made the library call, possibly from several
+ threads at once when a handle is shared; `userdata` is passed through untouched. It must
+ not call b2c functions on the handle that is logging (other than `b2c_*_stats`), nor
+ unwind or longjmp out.
+ */
+typedef void (*b2c_log_callback)(void *userdata, const b2c_log_params *params);
 
 /*
  Progress callback of `b2c_fee_process`, called on the calling thread after each
@@ -290,6 +366,21 @@ b2c_status b2c_b2binpay_verify_callback(const char *login,
                                         b2c_error **err);
 
 /*
+ Install this handle's own log callback (as `b2c_client_set_log_callback`).
+ */
+b2c_status b2c_b2binpay_set_log_callback(const b2c_b2binpay *handle,
+                                         b2c_log_callback callback,
+                                         void *userdata,
+                                         int32_t max_level,
+                                         b2c_error **err);
+
+/*
+ This handle's statistics since creation, as JSON (the keys of `b2c_client_stats`; the
+ endpoints are `token` and `token_refresh`). Free with `b2c_string_free`.
+ */
+b2c_status b2c_b2binpay_stats(const b2c_b2binpay *handle, char **out_json, b2c_error **err);
+
+/*
  Create a client from a UTF-8 JSON configuration object. Keys: base_url, admin_id,
  device_ip, key_id, private_key_pem | private_key_path (required); issuer, jwt_ttl_s,
  jwt_kid_header, connect_timeout_ms, read_timeout_ms, request_timeout_ms,
@@ -342,6 +433,29 @@ b2c_status b2c_fee_process(const b2c_client *client,
                            void *userdata,
                            int32_t *out_fee_status,
                            b2c_error **err);
+
+/*
+ Install this client's own log callback, used instead of the process-wide one
+ (`b2c_set_log_callback`) for this client's events up to `max_level` (a `b2c_log_level`);
+ `callback == NULL` removes it (the process-wide one applies again). See
+ `b2c_log_callback` for the rules a callback follows.
+ */
+b2c_status b2c_client_set_log_callback(const b2c_client *client,
+                                       b2c_log_callback callback,
+                                       void *userdata,
+                                       int32_t max_level,
+                                       b2c_error **err);
+
+/*
+ This client's statistics since creation, as a JSON object (free with `b2c_string_free`):
+ `requests`, `retries`, `retries_by_cause` (`{"status_5xx": n, ...}`), `auth_exchanges`,
+ `refreshes`, `reauths`, `unauthorized` (401 answers), `suspicious`,
+ `connections_opened`, `tls_handshakes`, `tls_resumed`, `dns_lookups`,
+ `deadline_exceeded` (calls that ended because their deadline ran out), and `latency`:
+ per endpoint (`authexternalcrm`, `refreshtoken`, `processext`) `count`, `p50_us`,
+ `p90_us`, `p99_us`, `max_us`. Keys may be added; none is removed.
+ */
+b2c_status b2c_client_stats(const b2c_client *client, char **out_json, b2c_error **err);
 
 /*
  The `signature` header value for a CRM Open API request: `sha256=<hex HMAC-SHA256(key =
@@ -470,6 +584,24 @@ void b2c_error_free(b2c_error *err);
  NULL is a no-op. Never pass a string the library did not allocate.
  */
 void b2c_string_free(char *s);
+
+/*
+ Install the process-wide log callback: it receives the events of every handle (existing
+ and future) that has no callback of its own, up to `max_level` (a `b2c_log_level`).
+ `callback == NULL` removes it (`max_level` is then ignored). While a callback receives
+ an event, nothing is written to stderr for it.
+ */
+b2c_status b2c_set_log_callback(b2c_log_callback callback,
+                                void *userdata,
+                                int32_t max_level,
+                                b2c_error **err);
+
+/*
+ The one stderr line for events that must never go unseen (a suspicious B2BINPAY
+ refresh), written only when no log callback would receive the event: on (non-zero,
+ the default) or off (0). Process-wide.
+ */
+void b2c_set_log_stderr(int32_t on);
 
 /*
  The register token RetailCRM sends: hex HMAC-SHA256(key = module secret, message =

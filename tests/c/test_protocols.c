@@ -44,9 +44,12 @@
 /* One request with `Connection: close`. `headers` are extra "Name: value\r\n" lines (may be
  * ""). Returns the HTTP status (0 on a transport failure); *out_body (may be NULL) gets the
  * malloc'd, NUL-terminated response body. */
+static int g_http_calls = 0; /* connections this program opened to the sandbox itself */
+
 static int http_call(const sandbox *sb, const char *method, const char *path, const char *headers,
                      const char *body, size_t body_len, char **out_body) {
     if (out_body) *out_body = NULL;
+    g_http_calls++;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return 0;
     struct sockaddr_in addr;
@@ -120,11 +123,12 @@ typedef struct {
 } counters;
 
 static const char *const VENDOR_KEYS[][MAX_COUNTERS + 1] = {
-    {"b2copy", "auth_ok", "auth_rejected", "refresh_ok", "refresh_rejected", "process_calls", NULL},
+    {"b2copy", "auth_ok", "auth_rejected", "refresh_ok", "refresh_rejected", "process_calls", "faults_injected", NULL},
     {"b2binpay", "token_calls", "token_ok", "token_rejected", "refresh_calls", "refresh_ok", "refresh_rejected",
      "refresh_replayed", "faults"},
     {"crm", "requests", "ok", "invalid_api_key", "invalid_signature", NULL},
     {"retailcrm", "edit_calls", "edit_ok", NULL},
+    {"server", "connections", NULL},
 };
 
 static counters stats(const sandbox *sb, const char *vendor) {
@@ -746,6 +750,271 @@ static void test_b2copy_renewal(const sandbox *sb, const char *pem) {
     b2c_client_free(c);
 }
 
+
+/* ------------------------------------------------------------------ logs and statistics */
+
+#define MAX_EVENTS 128
+typedef struct {
+    pthread_mutex_t lock;
+    int n, dropped, malformed;
+    int level[MAX_EVENTS];
+    char target[MAX_EVENTS][16];
+    char event[MAX_EVENTS][32];
+    char message[MAX_EVENTS][400];
+} event_log;
+
+static void event_log_init(event_log *l) {
+    memset(l, 0, sizeof *l);
+    pthread_mutex_init(&l->lock, NULL);
+}
+
+/* The callback: keeps a copy of each event (the params live only during the call), checks
+ * the struct's shape, and hands the line to the secret scan (scan_record). */
+static void record_event(void *userdata, const b2c_log_params *p) {
+    event_log *l = userdata;
+    pthread_mutex_lock(&l->lock);
+    if (p == NULL || p->struct_size < sizeof(b2c_log_params) || !p->target || !p->event || !p->message ||
+        strlen(p->message) != p->message_len || p->level < B2C_LOG_ERROR || p->level > B2C_LOG_TRACE) {
+        l->malformed++;
+    } else if (l->n < MAX_EVENTS) {
+        int i = l->n++;
+        l->level[i] = p->level;
+        snprintf(l->target[i], sizeof l->target[i], "%s", p->target);
+        snprintf(l->event[i], sizeof l->event[i], "%s", p->event);
+        snprintf(l->message[i], sizeof l->message[i], "%s", p->message);
+    } else {
+        l->dropped++;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (p && p->message) {
+        char line[700];
+        snprintf(line, sizeof line, "log %d %s %s: %s", p->level, p->target ? p->target : "?",
+                 p->event ? p->event : "?", p->message);
+        scan_record(line);
+    }
+}
+
+/* Events named `event` (and, if `needle` is not NULL, whose message contains it). */
+static int count_events(event_log *l, const char *event, const char *needle) {
+    int n = 0;
+    pthread_mutex_lock(&l->lock);
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->event[i], event) == 0 && (!needle || strstr(l->message[i], needle))) n++;
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}
+
+static void dump_events(event_log *l) {
+    pthread_mutex_lock(&l->lock);
+    for (int i = 0; i < l->n; i++)
+        fprintf(stderr, "  event %d %s %s: %s\n", l->level[i], l->target[i], l->event[i], l->message[i]);
+    pthread_mutex_unlock(&l->lock);
+}
+
+/* A number out of a flat JSON text: the value after the first `"key":` following `after`
+ * (NULL: from the start). -1 when absent. */
+static long long json_num(const char *json, const char *after, const char *key) {
+    const char *p = json;
+    if (after) {
+        p = strstr(json, after);
+        if (!p) return -1;
+    }
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    p = strstr(p, k);
+    return p ? strtoll(p + strlen(k), NULL, 10) : -1;
+}
+
+#define PROCESSEXT_PATH "/api/admin/fees/v2/fee/feeservice/processext"
+
+/* A flow with a forced refresh (the sandbox expires the access token) and a retried 503,
+ * logged through the process-wide callback and then a client's own; the client's statistics
+ * against the sandbox's own counters. */
+static void test_logging_b2copy(const sandbox *sb, const char *pem) {
+    b2c_error *err = NULL;
+    static event_log global, own;
+    event_log_init(&global);
+    event_log_init(&own);
+
+    CHECK_ERR(b2c_set_log_callback(record_event, &global, 0, &err), &err, B2C_INVALID_ARGUMENT,
+              "set_log_callback level 0");
+    CHECK_ERR(b2c_set_log_callback(record_event, &global, 6, &err), &err, B2C_INVALID_ARGUMENT,
+              "set_log_callback level 6");
+    CHECK_OK(b2c_set_log_callback(record_event, &global, B2C_LOG_INFO, &err), &err, "set_log_callback");
+
+    counters srv0 = stats(sb, "server");
+    int calls0 = g_http_calls;
+    counters b0 = stats(sb, "b2copy");
+    b2c_client *c = b2copy_client(sb, pem);
+    if (!c) return;
+    int32_t fs = 0;
+    CHECK_OK(b2c_fee_process(c, "123456", "c-log-1", 0, NULL, NULL, &fs, &err), &err, "fee 1");
+    CHECK(count_events(&global, "auth", "no tokens held") == 1, "one auth event, with its reason");
+
+    control(sb, "b2copy/expire-access", NULL);
+    CHECK_OK(b2c_fee_process(c, "123456", "c-log-2", 0, NULL, NULL, &fs, &err), &err, "fee 2 (forced refresh)");
+    CHECK(count_events(&global, "unauthorized", "401") == 1, "the 401 is logged");
+    CHECK(count_events(&global, "refresh", "401") == 1, "a refresh event naming its reason (the 401)");
+    CHECK(count_events(&global, "auth", NULL) == 1, "no second authentication");
+
+    char fault[256];
+    snprintf(fault, sizeof fault, "{\"path\": \"%s\", \"fault\": \"503\", \"times\": 1}", PROCESSEXT_PATH);
+    control(sb, "faults", fault);
+    CHECK_OK(b2c_fee_process(c, "123456", "c-log-3", 0, NULL, NULL, &fs, &err), &err, "fee 3 (a 503, retried)");
+    CHECK(count_events(&global, "retry", "status_5xx") == 1, "one retry event naming its cause");
+    CHECK(count_events(&global, "request", NULL) == 0, "debug events are not delivered at info");
+
+    /* A client's own callback takes its events instead of the process-wide one. */
+    int before_global = global.n;
+    CHECK_ERR(b2c_client_set_log_callback(NULL, record_event, &own, B2C_LOG_DEBUG, &err), &err,
+              B2C_NULL_POINTER, "client_set_log_callback(NULL client)");
+    CHECK_OK(b2c_client_set_log_callback(c, record_event, &own, B2C_LOG_DEBUG, &err), &err,
+             "client_set_log_callback");
+    CHECK_OK(b2c_fee_process(c, "123456", "c-log-4", 0, NULL, NULL, &fs, &err), &err, "fee 4");
+    CHECK(count_events(&own, "request", "processext") == 1, "the client's callback sees the exchange (debug)");
+    CHECK(global.n == before_global, "the process-wide callback saw none of it");
+    CHECK_OK(b2c_client_set_log_callback(c, NULL, NULL, 0, &err), &err, "remove the client's callback");
+
+    /* The statistics agree with the sandbox's counters. */
+    counters b1 = stats(sb, "b2copy");
+    char *js = NULL;
+    CHECK_ERR(b2c_client_stats(c, NULL, &err), &err, B2C_NULL_POINTER, "client_stats(NULL out)");
+    CHECK_OK(b2c_client_stats(c, &js, &err), &err, "client_stats");
+    counters srv1 = stats(sb, "server");
+    int own_calls = g_http_calls - calls0;
+    if (js) {
+        long long faults = delta(&b0, &b1, "faults_injected"); /* the one 503 */
+        CHECK(faults == 1, "one fault injected: %lld", faults);
+        CHECK(json_num(js, NULL, "auth_exchanges") == delta(&b0, &b1, "auth_ok"), "auth_exchanges vs auth_ok: %s", js);
+        CHECK(json_num(js, NULL, "refreshes") == delta(&b0, &b1, "refresh_ok"), "refreshes vs refresh_ok: %s", js);
+        CHECK(json_num(js, NULL, "auth_exchanges") == 1 && json_num(js, NULL, "refreshes") == 1, "1 and 1: %s", js);
+        CHECK(json_num(js, NULL, "unauthorized") == 1, "one 401: %s", js);
+        CHECK(json_num(js, "\"retries_by_cause\"", "status_5xx") == 1, "one retry for a 5xx: %s", js);
+        CHECK(json_num(js, NULL, "retries") == 1, "one retry in all: %s", js);
+        CHECK(json_num(js, "\"processext\"", "count") == delta(&b0, &b1, "process_calls") + faults,
+              "processext exchanges = the sandbox's process_calls + the faulted one: %s", js);
+        long long reqs = json_num(js, NULL, "requests");
+        CHECK(reqs == delta(&b0, &b1, "auth_ok") + delta(&b0, &b1, "refresh_ok") +
+                          delta(&b0, &b1, "process_calls") + faults,
+              "requests = every exchange the sandbox answered: %s", js);
+        CHECK(json_num(js, NULL, "connections_opened") == delta(&srv0, &srv1, "connections") - own_calls,
+              "connections_opened = the sandbox's accepted connections minus this program's own %d: %s", own_calls,
+              js);
+        CHECK(json_num(js, "\"processext\"", "p50_us") > 0 && json_num(js, "\"processext\"", "p99_us") >=
+                                                                  json_num(js, "\"processext\"", "p50_us"),
+              "latency percentiles: %s", js);
+        CHECK(strstr(js, "sbx_") == NULL && strstr(js, "eyJ") == NULL, "no token in the stats");
+        scan_record(js);
+    }
+    b2c_string_free(js);
+
+    /* Nothing secret reached a callback: the key, the JWT, the tokens. */
+    pthread_mutex_lock(&global.lock);
+    for (int i = 0; i < global.n; i++)
+        CHECK(!strstr(global.message[i], "sbx_") && !strstr(global.message[i], "eyJ") &&
+                  !strstr(global.message[i], "PRIVATE KEY"),
+              "a secret in event %s: %s", global.event[i], global.message[i]);
+    pthread_mutex_unlock(&global.lock);
+    CHECK(global.malformed == 0 && own.malformed == 0, "malformed params: %d, %d", global.malformed, own.malformed);
+    if (g_failed) dump_events(&global);
+    b2c_client_free(c);
+    CHECK_OK(b2c_set_log_callback(NULL, NULL, 0, &err), &err, "remove the process-wide callback");
+}
+
+/* Read what a function wrote to stderr (fd 2 redirected to a temporary file meanwhile). */
+typedef struct {
+    int saved;
+    FILE *f;
+} stderr_capture;
+
+static void capture_start(stderr_capture *c) {
+    fflush(stderr);
+    c->f = tmpfile();
+    c->saved = dup(STDERR_FILENO);
+    if (c->f) dup2(fileno(c->f), STDERR_FILENO);
+}
+
+static char *capture_end(stderr_capture *c) {
+    fflush(stderr);
+    dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    if (!c->f) return NULL;
+    long n = ftell(c->f);
+    char *out = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
+    rewind(c->f);
+    if (out && n > 0 && fread(out, 1, (size_t)n, c->f) != (size_t)n) out[0] = 0;
+    fclose(c->f);
+    return out;
+}
+
+/* One suspicious refresh: the handle logs in, the sandbox uses up its refresh token, the
+ * handle refreshes (a replay: rejected) and logs in again. */
+static void suspicious_refresh(const sandbox *sb, b2c_b2binpay *h) {
+    b2c_error *err = NULL;
+    CHECK_OK(b2c_b2binpay_login(h, &err), &err, "login");
+    control(sb, "b2binpay/consume-refresh", NULL);
+    CHECK_OK(b2c_b2binpay_refresh(h, &err), &err, "refresh after consume-refresh");
+}
+
+/* The suspicious-refresh event: to the handle's callback when it has one; else one stderr
+ * line, unless switched off with b2c_set_log_stderr(0); never to stderr while a callback is
+ * installed. The B2BINPAY statistics count it. */
+static void test_logging_b2binpay(const sandbox *sb) {
+    b2c_error *err = NULL;
+    static event_log l;
+    event_log_init(&l);
+
+    b2c_b2binpay *h = b2binpay_new(sb, "sandbox-password");
+    if (!h) return;
+    stderr_capture cap;
+    capture_start(&cap);
+    suspicious_refresh(sb, h);
+    char *text = capture_end(&cap);
+    CHECK(text && strstr(text, "suspicious_refresh") && strstr(text, "SUSPICIOUS"),
+          "no callback: one stderr line: [%s]", text ? text : "");
+    if (text) scan_record(text);
+    free(text);
+
+    b2c_set_log_stderr(0);
+    capture_start(&cap);
+    suspicious_refresh(sb, h);
+    text = capture_end(&cap);
+    CHECK(text && text[0] == 0, "stderr switched off: nothing written: [%s]", text ? text : "");
+    free(text);
+    b2c_set_log_stderr(1);
+
+    CHECK_OK(b2c_b2binpay_set_log_callback(h, record_event, &l, B2C_LOG_INFO, &err), &err,
+             "b2binpay_set_log_callback");
+    capture_start(&cap);
+    suspicious_refresh(sb, h);
+    text = capture_end(&cap);
+    CHECK(text && text[0] == 0, "with a callback: nothing on stderr: [%s]", text ? text : "");
+    free(text);
+    CHECK(count_events(&l, "suspicious_refresh", NULL) == 1, "the callback got the suspicious event");
+    CHECK(count_events(&l, "auth", NULL) == 2, "two logins (the explicit one, the one after the replay)");
+    pthread_mutex_lock(&l.lock);
+    for (int i = 0; i < l.n; i++) {
+        CHECK(strcmp(l.target[i], "b2binpay") == 0 || strcmp(l.target[i], "http") == 0 ||
+                  strcmp(l.target[i], "dns") == 0,
+              "target %s", l.target[i]);
+        CHECK(!strstr(l.message[i], "sandbox-password") && !strstr(l.message[i], "b2b-"),
+              "a secret in event %s: %s", l.event[i], l.message[i]);
+    }
+    pthread_mutex_unlock(&l.lock);
+
+    char *js = NULL;
+    CHECK_OK(b2c_b2binpay_stats(h, &js, &err), &err, "b2binpay_stats");
+    if (js) {
+        CHECK(json_num(js, NULL, "suspicious") == 3, "three suspicious events counted: %s", js);
+        CHECK(json_num(js, NULL, "auth_exchanges") == 6, "six logins: %s", js);
+        CHECK(json_num(js, "\"token\"", "count") == 6, "latency of /token/: %s", js);
+        scan_record(js);
+    }
+    b2c_string_free(js);
+    CHECK_ERR(b2c_b2binpay_stats(NULL, &js, &err), &err, B2C_NULL_POINTER, "b2binpay_stats(NULL)");
+    b2c_b2binpay_free(h);
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(void) {
@@ -789,6 +1058,8 @@ int main(void) {
         test_retailcrm_register(&sb);
         test_retailcrm_edit_errors(&sb);
         test_b2copy_renewal(&sb, priv);
+        test_logging_b2copy(&sb, priv);
+        test_logging_b2binpay(&sb);
     }
     sandbox_stop(&sb);
     unlink(pub_path);

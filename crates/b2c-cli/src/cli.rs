@@ -101,6 +101,32 @@ every user of the machine (ps) and is kept in shell history.";
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print the library's log events to stderr: -v token exchanges, retries and warnings
+    /// (info), -vv also every HTTP exchange and connection (debug). Secrets are redacted.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// The same with a level name (overrides -v).
+    #[arg(
+        long,
+        global = true,
+        value_name = "LEVEL",
+        value_parser = ["error", "warn", "info", "debug", "trace"]
+    )]
+    log_level: Option<String>,
+}
+
+/// Route the library's events to stderr at the level the flags ask for (none: only the
+/// must-see events, as the library writes them itself).
+fn install_logging(verbose: u8, log_level: Option<&str>) {
+    use b2c_core::telemetry::{set_global_sink, Level, StderrSink};
+    let level = match (log_level.and_then(Level::parse), verbose) {
+        (Some(l), _) => l,
+        (None, 0) => return,
+        (None, 1) => Level::Info,
+        (None, 2) => Level::Debug,
+        (None, _) => Level::Trace,
+    };
+    set_global_sink(Some(std::sync::Arc::new(StderrSink)), level);
 }
 
 #[derive(Subcommand)]
@@ -372,6 +398,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
             return code as u8;
         }
     };
+    install_logging(cli.verbose, cli.log_level.as_deref());
     let result = match cli.command {
         Command::Keygen { private, public } => keygen(&private, &public),
         Command::Pubkey { key } => pubkey(&key),

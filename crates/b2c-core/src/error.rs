@@ -121,6 +121,9 @@ pub struct Error {
     http_status: Option<u16>,
     retry_after: Option<Duration>,
     cause: Cause,
+    /// Set by the retry policy when it stopped because the caller's deadline left no room
+    /// for another attempt (the error itself is the last failure met).
+    deadline_ran_out: bool,
 }
 
 impl Error {
@@ -131,7 +134,20 @@ impl Error {
             http_status: None,
             retry_after: None,
             cause: Cause::None,
+            deadline_ran_out: false,
         }
+    }
+
+    /// Mark that the caller's deadline ended the call (see [`Error::deadline_ran_out`]).
+    pub fn with_deadline_ran_out(mut self) -> Self {
+        self.deadline_ran_out = true;
+        self
+    }
+
+    /// Whether the call ended because its deadline ran out: a deadline error itself, or the
+    /// last failure of a call whose retries the deadline cut short.
+    pub fn deadline_ran_out(&self) -> bool {
+        self.deadline_ran_out || self.cause == Cause::Deadline
     }
 
     pub fn with_cause(mut self, cause: Cause) -> Self {

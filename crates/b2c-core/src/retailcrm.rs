@@ -358,7 +358,10 @@ impl Calls {
         api_key: &str,
         module: &IntegrationModule,
     ) -> Result<()> {
+        let tel = self.http.telemetry();
+        tel.redactor.add(api_key);
         edit_module(&self.http, system_url, api_key, module, self.deadline())
+            .inspect_err(|e| tel.call_failed("retailcrm", "integration-modules edit", e))
     }
 
     /// [`handle_register`] within this transport's deadline.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::error::{Cause, Error, ErrorKind, Result};
-use crate::telemetry::{Level, Stats, Telemetry};
+use crate::telemetry::{events, Level, Telemetry};
 
 /// Backoff settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,11 +87,25 @@ impl RetryPolicy {
         mut op: impl FnMut(u32) -> Result<T>,
     ) -> Result<T> {
         let mut retry = 0u32;
+        let mut last: Option<Error> = None;
         loop {
             let e = match op(retry + 1) {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
+            // The deadline ran out during a retry: the failure that made the call retry is
+            // the one to report (its status is what the caller can act on), not the cut-off
+            // attempt's TIMEOUT.
+            if e.cause() == Cause::Deadline {
+                if let Some(prev) = last.take() {
+                    return Err(prev
+                        .context(&format!(
+                            "gave up after {} attempts (the deadline ran out during the last)",
+                            retry + 1
+                        ))
+                        .with_deadline_ran_out());
+                }
+            }
             if !is_retryable(&e, what) {
                 return Err(if retry > 0 {
                     e.context(&format!("after {} attempts", retry + 1))
@@ -102,11 +116,12 @@ impl RetryPolicy {
             let pause = self.pause(&e, retry);
             let left = clock.remaining(deadline);
             if pause >= left {
-                Stats::inc(&tel.stats.deadline_exceeded);
+                // The call's end is logged (and counted) once, where it returns to the caller.
                 crate::log!(
                     tel,
-                    Level::Warn,
+                    Level::Info,
                     target,
+                    events::RETRY,
                     "giving up after {} attempts: the deadline leaves {} ms, the next retry \
                      would wait {} ms (last: {})",
                     retry + 1,
@@ -114,13 +129,16 @@ impl RetryPolicy {
                     pause.as_millis(),
                     e.message()
                 );
-                return Err(e.context(&format!("gave up after {} attempts (deadline)", retry + 1)));
+                return Err(e
+                    .context(&format!("gave up after {} attempts (deadline)", retry + 1))
+                    .with_deadline_ran_out());
             }
             tel.stats.retry(e.cause());
             crate::log!(
                 tel,
                 Level::Info,
                 target,
+                events::RETRY,
                 "retry {} in {} ms: {} ({})",
                 retry + 1,
                 pause.as_millis(),
@@ -129,6 +147,7 @@ impl RetryPolicy {
             );
             clock.sleep(pause);
             retry += 1;
+            last = Some(e);
         }
     }
 }
@@ -212,12 +231,34 @@ mod tests {
         assert_eq!(clock.sleeps(), vec![Duration::from_secs(3); 3]);
         assert!(e.message().contains("gave up after 4 attempts"), "{e}");
         assert!(clock.elapsed() < Duration::from_secs(10));
-        assert_eq!(
-            tel.stats
-                .deadline_exceeded
-                .load(std::sync::atomic::Ordering::Relaxed),
-            1
-        );
+        assert!(e.deadline_ran_out(), "marked for the caller");
+    }
+
+    #[test]
+    fn a_deadline_during_a_retry_reports_the_failure_that_caused_it() {
+        let clock = ManualClock::new();
+        let tel = Telemetry::default();
+        let p = RetryPolicy::default();
+        let deadline = clock.now() + Duration::from_secs(10);
+        let r: Result<()> = p.run(&*clock, &tel, "t", deadline, Retryable::default(), |n| {
+            Err(if n == 1 {
+                Error::new(ErrorKind::HttpStatus, "503")
+                    .with_cause(Cause::Status5xx)
+                    .with_http_status(503)
+            } else {
+                deadline_error("reading the answer")
+            })
+        });
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::HttpStatus, "{e}");
+        assert_eq!(e.http_status(), Some(503));
+        assert!(e.deadline_ran_out());
+        assert!(e.message().contains("gave up after 2 attempts"), "{e}");
+        // A first attempt cut by the deadline has nothing better to report.
+        let r: Result<()> = p.run(&*clock, &tel, "t", deadline, Retryable::default(), |_| {
+            Err(deadline_error("connecting"))
+        });
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Timeout);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,21 +70,92 @@ impl Level {
     }
 }
 
-/// Where log events go. Called on the thread that made the library call; must not call
-/// back into the same handle.
-pub trait LogSink: Send + Sync {
-    /// `message` is already redacted.
-    fn log(&self, level: Level, target: &str, message: &str);
+/// One log event, as a sink receives it.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    pub level: Level,
+    /// The part of the library: `b2copy`, `b2binpay`, `retailcrm`, `crm`, `http`, `dns`.
+    pub target: &'a str,
+    /// A stable name for what happened (see [`events`]); the message says it for people.
+    pub event: &'a str,
+    /// Already redacted.
+    pub message: &'a str,
 }
 
-/// A sink writing `b2c: LEVEL target: message` lines to stderr (the CLI's `-v`).
+/// The stable event names (a sink may match on them; messages may change wording).
+pub mod events {
+    /// A token exchange with credentials (B2COPY authexternalcrm, B2BINPAY /token/).
+    pub const AUTH: &str = "auth";
+    /// A refresh-token exchange.
+    pub const REFRESH: &str = "refresh";
+    /// A failed refresh replaced by a fresh authentication.
+    pub const REAUTH: &str = "reauth";
+    /// A 401 from the vendor on a request that carried an access token.
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// B2BINPAY rejected an unexpired refresh token (someone else may hold it).
+    pub const SUSPICIOUS_REFRESH: &str = "suspicious_refresh";
+    /// A transient failure about to be retried (cause, attempt, backoff in the message).
+    pub const RETRY: &str = "retry";
+    /// A call's deadline ran out (a wait for a token, a retry, a request, a fee wait).
+    pub const DEADLINE: &str = "deadline";
+    /// A call failed (the message is the error's).
+    pub const CALL_FAILED: &str = "call_failed";
+    /// A fee is still PENDING when the caller's wait ran out.
+    pub const STILL_PENDING: &str = "still_pending";
+    /// One HTTP exchange (debug).
+    pub const REQUEST: &str = "request";
+    /// One HTTP exchange that failed at the transport (debug).
+    pub const REQUEST_FAILED: &str = "request_failed";
+    /// A new connection (debug).
+    pub const CONNECT: &str = "connect";
+    /// A TLS session resumed on a new connection (debug).
+    pub const TLS_RESUMED: &str = "tls_resumed";
+    /// A name resolution (debug), or its failure (warn).
+    pub const DNS: &str = "dns";
+}
+
+/// Where log events go. Called on the thread that made the library call (several threads
+/// at once when a handle is shared); must not call back into the same handle.
+pub trait LogSink: Send + Sync {
+    fn log(&self, record: &Record<'_>);
+}
+
+/// A sink writing `b2c: LEVEL target event: message` lines to stderr (the CLI's `-v`).
 #[derive(Debug, Default)]
 pub struct StderrSink;
 
 impl LogSink for StderrSink {
-    fn log(&self, level: Level, target: &str, message: &str) {
-        eprintln!("b2c: {} {target}: {message}", level.name());
+    fn log(&self, r: &Record<'_>) {
+        eprintln!(
+            "b2c: {} {} {}: {}",
+            r.level.name(),
+            r.target,
+            r.event,
+            r.message
+        );
     }
+}
+
+/// The process-wide sink: it receives the events of every handle that has no sink of its
+/// own (the C ABI's `b2c_set_log_callback`, the CLI's `-v`).
+static GLOBAL_SINK: RwLock<Option<Arc<dyn LogSink>>> = RwLock::new(None);
+static GLOBAL_LEVEL: AtomicU8 = AtomicU8::new(0);
+/// Events that must reach someone (a suspicious refresh) go to stderr when no sink at all
+/// would receive them, unless this is switched off.
+static STDERR_FALLBACK: AtomicBool = AtomicBool::new(true);
+
+/// Install (or with `None` remove) the process-wide sink, delivering events up to
+/// `max_level` from every handle without a sink of its own.
+pub fn set_global_sink(sink: Option<Arc<dyn LogSink>>, max_level: Level) {
+    let level = if sink.is_some() { max_level as u8 } else { 0 };
+    *GLOBAL_SINK.write() = sink;
+    GLOBAL_LEVEL.store(level, Ordering::Release);
+}
+
+/// Switch the stderr line for must-see events (when no sink receives them) on or off
+/// (default on). Process-wide.
+pub fn set_stderr_fallback(on: bool) {
+    STDERR_FALLBACK.store(on, Ordering::Relaxed);
 }
 
 /// Scrubs secrets from messages. Known secrets (the handle's API key, password, tokens) are
@@ -385,11 +456,9 @@ impl Stats {
 /// The log sink and statistics of one handle.
 pub struct Telemetry {
     sink: RwLock<Option<Arc<dyn LogSink>>>,
-    /// The most verbose level delivered (0 = nothing).
+    /// The most verbose level delivered to the handle's own sink (0 = no own sink: the
+    /// process-wide one applies).
     max_level: AtomicU8,
-    /// Events that must reach someone (a suspicious refresh) go to stderr when no sink is
-    /// installed, unless this is off.
-    stderr_fallback: std::sync::atomic::AtomicBool,
     pub redactor: Redactor,
     pub stats: Stats,
 }
@@ -399,7 +468,6 @@ impl Default for Telemetry {
         Telemetry {
             sink: RwLock::new(None),
             max_level: AtomicU8::new(0),
-            stderr_fallback: std::sync::atomic::AtomicBool::new(true),
             redactor: Redactor::default(),
             stats: Stats::default(),
         }
@@ -419,59 +487,97 @@ impl Telemetry {
         Arc::new(Telemetry::default())
     }
 
-    /// Install (or with `None` remove) the sink, delivering events up to `max_level`.
+    /// Install (or with `None` remove) this handle's own sink, delivering events up to
+    /// `max_level`. Without one, the process-wide sink ([`set_global_sink`]) applies.
     pub fn set_sink(&self, sink: Option<Arc<dyn LogSink>>, max_level: Level) {
         let level = if sink.is_some() { max_level as u8 } else { 0 };
         *self.sink.write() = sink;
         self.max_level.store(level, Ordering::Release);
     }
 
-    /// Whether the fallback stderr line for must-see events is on (default on).
-    pub fn set_stderr_fallback(&self, on: bool) {
-        self.stderr_fallback.store(on, Ordering::Relaxed);
-    }
-
-    /// Whether an event at `level` would be delivered. One relaxed load.
+    /// Whether an event at `level` would be delivered: two relaxed loads, nothing else.
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
-        level as u8 <= self.max_level.load(Ordering::Relaxed)
+        let own = self.max_level.load(Ordering::Relaxed);
+        let max = if own != 0 {
+            own
+        } else {
+            GLOBAL_LEVEL.load(Ordering::Relaxed)
+        };
+        level as u8 <= max
+    }
+
+    fn current_sink(&self) -> Option<Arc<dyn LogSink>> {
+        if let Some(s) = self.sink.read().clone() {
+            return Some(s);
+        }
+        GLOBAL_SINK.read().clone()
     }
 
     /// Deliver an event (call through [`log!`](crate::log), which checks `enabled` first).
-    pub fn emit(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        let sink = self.sink.read().clone();
-        if let Some(sink) = sink {
+    pub fn emit(&self, level: Level, target: &str, event: &str, args: fmt::Arguments<'_>) {
+        if let Some(sink) = self.current_sink() {
             let mut raw = String::new();
             let _ = raw.write_fmt(args);
-            sink.log(level, target, &self.redactor.scrub(&raw));
+            let message = self.redactor.scrub(&raw);
+            sink.log(&Record {
+                level,
+                target,
+                event,
+                message: &message,
+            });
         }
     }
 
-    /// An event that must reach someone: the sink if installed, else one stderr line
-    /// (unless switched off).
-    pub fn emit_must_see(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+    /// An event that must reach someone: the sink if one takes it, else one stderr line
+    /// (unless switched off with [`set_stderr_fallback`]) when no sink is installed at all.
+    pub fn emit_must_see(&self, level: Level, target: &str, event: &str, args: fmt::Arguments<'_>) {
         if self.enabled(level) {
-            self.emit(level, target, args);
-        } else if self.sink.read().is_none() && self.stderr_fallback.load(Ordering::Relaxed) {
+            self.emit(level, target, event, args);
+        } else if self.current_sink().is_none() && STDERR_FALLBACK.load(Ordering::Relaxed) {
             let mut raw = String::new();
             let _ = raw.write_fmt(args);
             eprintln!(
-                "b2c: {} {target}: {}",
+                "b2c: {} {target} {event}: {}",
                 level.name(),
                 self.redactor.scrub(&raw)
             );
         }
     }
+
+    /// Log the end of a public call that failed: [`events::DEADLINE`] when its deadline
+    /// ran out (also counted in `deadline_exceeded`), else [`events::CALL_FAILED`] (both at
+    /// warn).
+    pub fn call_failed(&self, target: &str, op: &str, e: &crate::Error) {
+        let deadline = e.deadline_ran_out() || e.kind() == crate::ErrorKind::Timeout;
+        if deadline {
+            Stats::inc(&self.stats.deadline_exceeded);
+        }
+        if !self.enabled(Level::Warn) {
+            return;
+        }
+        let event = if deadline {
+            events::DEADLINE
+        } else {
+            events::CALL_FAILED
+        };
+        self.emit(
+            Level::Warn,
+            target,
+            event,
+            format_args!("{op} failed ({:?}): {}", e.kind(), e.message()),
+        );
+    }
 }
 
-/// `log!(telemetry, Level::Info, "b2copy", "format {}", args)`: formats and delivers only when
-/// a sink wants that level.
+/// `log!(telemetry, Level::Info, "b2copy", events::AUTH, "format {}", args)`: formats and
+/// delivers only when a sink wants that level.
 #[macro_export]
 macro_rules! log {
-    ($tel:expr, $level:expr, $target:expr, $($arg:tt)+) => {{
+    ($tel:expr, $level:expr, $target:expr, $event:expr, $($arg:tt)+) => {{
         let tel: &$crate::telemetry::Telemetry = &$tel;
         if tel.enabled($level) {
-            tel.emit($level, $target, format_args!($($arg)+));
+            tel.emit($level, $target, $event, format_args!($($arg)+));
         }
     }};
 }
@@ -539,6 +645,6 @@ mod tests {
             }
         }
         let t = Telemetry::default();
-        crate::log!(t, Level::Error, "test", "{}", Panics);
+        crate::log!(t, Level::Error, "test", "test", "{}", Panics);
     }
 }

@@ -1,9 +1,10 @@
 //! B2BINPAY token handle and deposit-callback verification.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
 use super::error::b2c_error;
 use super::guard::*;
+use super::log::{b2c_log_callback, set_handle_callback, stats_json};
 use super::status::b2c_status;
 use b2c_core::b2binpay::{verify_deposit_callback, B2binpayClient};
 use b2c_core::config::b2binpay_config_from_json;
@@ -155,5 +156,34 @@ pub unsafe extern "C" fn b2c_b2binpay_verify_callback(
                 0,
             ))
         }
+    })
+}
+
+/// Install this handle's own log callback (as `b2c_client_set_log_callback`).
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_set_log_callback(
+    handle: *const b2c_b2binpay,
+    callback: b2c_log_callback,
+    userdata: *mut c_void,
+    max_level: i32,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let h = ref_arg(handle, "handle")?;
+        set_handle_callback(h.inner.telemetry(), callback, userdata, max_level)
+    })
+}
+
+/// This handle's statistics since creation, as JSON (the keys of `b2c_client_stats`; the
+/// endpoints are `token` and `token_refresh`). Free with `b2c_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_stats(
+    handle: *const b2c_b2binpay,
+    out_json: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let h = ref_arg(handle, "handle")?;
+        stats_json(h.inner.telemetry(), out_json)
     })
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::error::b2c_error;
 use super::guard::*;
+use super::log::{b2c_log_callback, set_handle_callback, stats_json};
 use super::status::b2c_status;
 use b2c_core::b2copy::{Client, Progress, ProgressFn};
 use b2c_core::config::client_config_from_json;
@@ -149,5 +150,42 @@ pub unsafe extern "C" fn b2c_fee_process(
             Some(e) => Err(e.into()),
             None => Ok(()),
         }
+    })
+}
+
+/// Install this client's own log callback, used instead of the process-wide one
+/// (`b2c_set_log_callback`) for this client's events up to `max_level` (a `b2c_log_level`);
+/// `callback == NULL` removes it (the process-wide one applies again). See
+/// `b2c_log_callback` for the rules a callback follows.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_set_log_callback(
+    client: *const b2c_client,
+    callback: b2c_log_callback,
+    userdata: *mut c_void,
+    max_level: i32,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let client = ref_arg(client, "client")?;
+        set_handle_callback(client.inner.telemetry(), callback, userdata, max_level)
+    })
+}
+
+/// This client's statistics since creation, as a JSON object (free with `b2c_string_free`):
+/// `requests`, `retries`, `retries_by_cause` (`{"status_5xx": n, ...}`), `auth_exchanges`,
+/// `refreshes`, `reauths`, `unauthorized` (401 answers), `suspicious`,
+/// `connections_opened`, `tls_handshakes`, `tls_resumed`, `dns_lookups`,
+/// `deadline_exceeded` (calls that ended because their deadline ran out), and `latency`:
+/// per endpoint (`authexternalcrm`, `refreshtoken`, `processext`) `count`, `p50_us`,
+/// `p90_us`, `p99_us`, `max_us`. Keys may be added; none is removed.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_stats(
+    client: *const b2c_client,
+    out_json: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let client = ref_arg(client, "client")?;
+        stats_json(client.inner.telemetry(), out_json)
     })
 }

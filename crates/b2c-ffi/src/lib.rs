@@ -16,6 +16,7 @@ mod b2copy;
 mod crm;
 mod crypto;
 mod error;
+mod log;
 mod retailcrm;
 mod status;
 
@@ -24,5 +25,6 @@ pub use b2copy::*;
 pub use crm::*;
 pub use crypto::*;
 pub use error::*;
+pub use log::*;
 pub use retailcrm::*;
 pub use status::*;

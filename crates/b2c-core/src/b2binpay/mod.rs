@@ -37,7 +37,7 @@ use crate::flight::Flight;
 use crate::http::{ErrorBody, HttpClient, Response, Url};
 use crate::retry::{RetryPolicy, Retryable};
 use crate::signature::{ct_eq, decode_hex32, hex_lower, hmac_sha256_parts};
-use crate::telemetry::{Level, Stats, Telemetry};
+use crate::telemetry::{events, Level, Stats, Telemetry};
 use crate::timeutil::parse_rfc3339;
 use crate::token::{check_token, Schedule};
 
@@ -323,6 +323,7 @@ impl B2binpayClient {
         let deadline = self.clock.now() + self.cfg.deadline;
         self.led(deadline, |d| self.do_login(d, false))
             .map(|(_, i)| i)
+            .inspect_err(|e| self.telemetry().call_failed(TARGET, "login", e))
     }
 
     /// Refresh now (`POST {base}/token/refresh/`). With no usable refresh token (none yet,
@@ -330,7 +331,9 @@ impl B2binpayClient {
     /// token is handled as described in the module docs (suspicious → log in again).
     pub fn refresh(&self) -> Result<TokenInfo> {
         let deadline = self.clock.now() + self.cfg.deadline;
-        self.led(deadline, |d| self.renew(d)).map(|(_, i)| i)
+        self.led(deadline, |d| self.renew(d))
+            .map(|(_, i)| i)
+            .inspect_err(|e| self.telemetry().call_failed(TARGET, "refresh", e))
     }
 
     /// A valid access token, logging in or refreshing ahead of expiry. Concurrent callers
@@ -343,6 +346,11 @@ impl B2binpayClient {
     /// `suspicious_refresh` is set only in the answer to the call whose renewal met the
     /// suspicious rejection (an event, reported once; [`Self::suspicious_events`] counts them).
     pub fn access_token_with_info(&self) -> Result<(Zeroizing<String>, TokenInfo)> {
+        self.access_token_inner()
+            .inspect_err(|e| self.telemetry().call_failed(TARGET, "access_token", e))
+    }
+
+    fn access_token_inner(&self) -> Result<(Zeroizing<String>, TokenInfo)> {
         let deadline = self.clock.now() + self.cfg.deadline;
         let quiet = |h: &Held| {
             (
@@ -429,6 +437,7 @@ impl B2binpayClient {
                         self.telemetry().emit_must_see(
                             Level::Warn,
                             TARGET,
+                            events::SUSPICIOUS_REFRESH,
                             format_args!(
                                 "SUSPICIOUS: an unexpired refresh token was rejected (401 code \
                                  2007); all tokens dropped, logging in again"
@@ -444,10 +453,12 @@ impl B2binpayClient {
                     {
                         return Err(e);
                     }
+                    Stats::inc(&self.telemetry().stats.reauths);
                     crate::log!(
                         self.telemetry(),
                         Level::Info,
                         TARGET,
+                        events::REAUTH,
                         "logging in again: the refresh failed ({})",
                         e.message()
                     );
@@ -521,8 +532,20 @@ impl B2binpayClient {
         if let Some(t) = server_now {
             self.state.lock().clock_offset_ns = signed_diff_ns(t, self.clock.wall());
         }
-        crate::log!(tel, Level::Info, TARGET, "logged in (/token/)");
-        self.store(attrs, server_now, false, suspicious)
+        let stored = self.store(attrs, server_now, false, suspicious)?;
+        crate::log!(
+            tel,
+            Level::Info,
+            TARGET,
+            events::AUTH,
+            "logged in (/token/{})",
+            if suspicious {
+                ": after a suspicious refresh"
+            } else {
+                ""
+            }
+        );
+        Ok(stored)
     }
 
     fn do_refresh(
@@ -579,9 +602,17 @@ impl B2binpayClient {
             }
         }
         let server_now = meta.as_ref().and_then(|m| parse_rfc3339(&m.time));
-        crate::log!(tel, Level::Info, TARGET, "refreshed (/token/refresh/)");
-        self.store(attrs, server_now, true, false)
-            .map_err(RefreshFailure::Other)
+        let stored = self
+            .store(attrs, server_now, true, false)
+            .map_err(RefreshFailure::Other)?;
+        crate::log!(
+            tel,
+            Level::Info,
+            TARGET,
+            events::REFRESH,
+            "refreshed (/token/refresh/)"
+        );
+        Ok(stored)
     }
 
     /// Check and install a new pair. `server_now`: the server's clock at the response, if

@@ -23,7 +23,7 @@ use crate::flight::Flight;
 use crate::http::{ErrorBody, HttpClient, HttpConfig, Response, Url};
 use crate::keys::PrivateKey;
 use crate::retry::{RetryPolicy, Retryable};
-use crate::telemetry::{Level, Stats, Telemetry};
+use crate::telemetry::{events, Level, Stats, Telemetry};
 use crate::timeutil::parse_rfc3339;
 use crate::token::{check_token, Schedule};
 
@@ -383,14 +383,17 @@ impl Client {
     pub fn authenticate(&self) -> Result<()> {
         let deadline = self.clock.now() + self.cfg.call_deadline;
         let seen = self.state.lock().generation;
-        self.cfg.retry.run(
-            &*self.clock,
-            &self.telemetry,
-            TARGET,
-            deadline,
-            Retryable::default(),
-            |_| self.renew(seen, Reason::Forced, deadline).map(|_| ()),
-        )
+        self.cfg
+            .retry
+            .run(
+                &*self.clock,
+                &self.telemetry,
+                TARGET,
+                deadline,
+                Retryable::default(),
+                |_| self.renew(seen, Reason::Forced, deadline).map(|_| ()),
+            )
+            .inspect_err(|e| self.telemetry.call_failed(TARGET, "authenticate", e))
     }
 
     /// Whether the client currently holds a token pair.
@@ -435,7 +438,7 @@ impl Client {
     }
 
     /// POST authexternalcrm with a fresh JWT.
-    fn exchange_jwt(&self, deadline: Instant) -> Result<()> {
+    fn exchange_jwt(&self, reason: &str, deadline: Instant) -> Result<()> {
         let jwt = self.mint_jwt()?;
         let body = Zeroizing::new(
             serde_json::to_vec(&wire::AuthRequest {
@@ -459,16 +462,18 @@ impl Client {
             self.telemetry,
             Level::Info,
             TARGET,
-            "authenticated (authexternalcrm) in {} ms",
+            events::AUTH,
+            "authenticated (authexternalcrm: {reason}) in {} ms",
             self.clock.now().saturating_duration_since(t0).as_millis()
         );
         Ok(())
     }
 
     /// POST refreshtoken with the refresh token held.
-    fn exchange_refresh(&self, refresh: &str, deadline: Instant) -> Result<()> {
+    fn exchange_refresh(&self, refresh: &str, reason: &str, deadline: Instant) -> Result<()> {
         let auth = Zeroizing::new(format!("{}{}", wire::BEARER_PREFIX, refresh));
         // Not replayed on a dead pooled connection: the server may rotate refresh tokens.
+        let t0 = self.clock.now();
         let resp = self.http.post(
             &self.refresh_url,
             &[(wire::HEADER_AUTHORIZATION, auth.as_str())],
@@ -479,7 +484,16 @@ impl Client {
             deadline,
         )?;
         Stats::inc(&self.telemetry.stats.refreshes);
-        self.install(&resp, "refreshtoken")
+        self.install(&resp, "refreshtoken")?;
+        crate::log!(
+            self.telemetry,
+            Level::Info,
+            TARGET,
+            events::REFRESH,
+            "refreshed (refreshtoken: {reason}) in {} ms",
+            self.clock.now().saturating_duration_since(t0).as_millis()
+        );
+        Ok(())
     }
 
     /// Replace the pair of generation `seen`: refresh, and when the refresh fails,
@@ -502,25 +516,9 @@ impl Client {
                     return Ok(()); // renewed by someone else meanwhile
                 }
                 match (reason, refresh) {
-                    (Reason::Forced, _) | (_, None) => {
-                        crate::log!(
-                            self.telemetry,
-                            Level::Info,
-                            TARGET,
-                            "authenticating: {}",
-                            reason.text()
-                        );
-                        self.exchange_jwt(deadline)
-                    }
+                    (Reason::Forced, _) | (_, None) => self.exchange_jwt(reason.text(), deadline),
                     (_, Some(refresh)) => {
-                        crate::log!(
-                            self.telemetry,
-                            Level::Info,
-                            TARGET,
-                            "refreshing: {}",
-                            reason.text()
-                        );
-                        match self.exchange_refresh(&refresh, deadline) {
+                        match self.exchange_refresh(&refresh, reason.text(), deadline) {
                             Ok(()) => Ok(()),
                             Err(e) if e.cause() == Cause::Deadline => Err(e),
                             Err(e) => {
@@ -529,6 +527,7 @@ impl Client {
                                     self.telemetry,
                                     Level::Info,
                                     TARGET,
+                                    events::REAUTH,
                                     "re-authenticating: the refresh failed ({})",
                                     e.message()
                                 );
@@ -537,7 +536,7 @@ impl Client {
                                     st.tokens = None;
                                     st.generation += 1;
                                 }
-                                self.exchange_jwt(deadline)
+                                self.exchange_jwt("the refresh failed", deadline)
                             }
                         }
                     }
@@ -616,13 +615,33 @@ impl Client {
                 let bad_credentials = own == Some(gen) && current == gen;
                 if bad_credentials || unauthorized >= MAX_UNAUTHORIZED {
                     let e = http_error(&resp, "processext");
-                    crate::log!(self.telemetry, Level::Warn, TARGET, "{}", e.message());
+                    crate::log!(
+                        self.telemetry,
+                        Level::Warn,
+                        TARGET,
+                        events::UNAUTHORIZED,
+                        "processext answered 401 on a token just obtained: {}",
+                        e.message()
+                    );
                     return Err(Error::new(
                         ErrorKind::Unauthorized,
                         format!("{} (after refresh and re-authentication)", e.message()),
                     )
                     .with_http_status(401));
                 }
+                crate::log!(
+                    self.telemetry,
+                    Level::Info,
+                    TARGET,
+                    events::UNAUTHORIZED,
+                    "processext answered 401 ({} of this call); {}",
+                    unauthorized,
+                    if current != gen {
+                        "another caller has renewed the token: sending again"
+                    } else {
+                        "renewing the token"
+                    }
+                );
                 if current != gen {
                     continue; // another caller renewed since this token was taken
                 }
@@ -679,6 +698,34 @@ impl Client {
         account_login: &str,
         request_id: &str,
         wait: Option<Duration>,
+        on_progress: Option<ProgressFn<'_>>,
+    ) -> Result<FeeResult> {
+        let r = self.fee_process_inner(account_login, request_id, wait, on_progress);
+        match &r {
+            Err(e) => self.telemetry.call_failed(TARGET, "processext", e),
+            Ok(res) if res.deadline_reached => {
+                Stats::inc(&self.telemetry.stats.deadline_exceeded);
+                crate::log!(
+                    self.telemetry,
+                    Level::Warn,
+                    TARGET,
+                    events::STILL_PENDING,
+                    "the wait for request_id {request_id} ran out with the fee still PENDING \
+                     ({} polls, {} ms)",
+                    res.attempts,
+                    res.elapsed.as_millis()
+                );
+            }
+            Ok(_) => {}
+        }
+        r
+    }
+
+    fn fee_process_inner(
+        &self,
+        account_login: &str,
+        request_id: &str,
+        wait: Option<Duration>,
         mut on_progress: Option<ProgressFn<'_>>,
     ) -> Result<FeeResult> {
         validate_id("account_login", account_login)?;
@@ -703,8 +750,9 @@ impl Client {
             );
             let (status, resp) = match answer {
                 Ok(r) => r,
-                // The wait ran out during a request after PENDING answers: still pending.
-                Err(e) if wait.is_some() && attempts > 0 && e.kind() == ErrorKind::Timeout => {
+                // The wait ran out (during a request, or with retries cut short) after PENDING
+                // answers: still pending.
+                Err(e) if wait.is_some() && attempts > 0 && e.deadline_ran_out() => {
                     return Ok(FeeResult {
                         status: FeeStatus::Pending,
                         attempts,
@@ -752,13 +800,6 @@ impl Client {
             if self.clock.now() + pause >= deadline {
                 result.deadline_reached = true;
                 result.elapsed = self.clock.now().saturating_duration_since(start);
-                crate::log!(
-                    self.telemetry,
-                    Level::Info,
-                    TARGET,
-                    "request_id {request_id} still PENDING when the wait ran out ({} polls)",
-                    attempts
-                );
                 return Ok(result);
             }
             self.clock.sleep(pause);

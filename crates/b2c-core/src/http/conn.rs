@@ -17,7 +17,7 @@ use super::{HttpConfig, Response};
 use crate::clock::Clock;
 use crate::error::{Cause, Error, ErrorKind, Result};
 use crate::retry::deadline_error;
-use crate::telemetry::{Level, Stats, Telemetry};
+use crate::telemetry::{events, Level, Stats, Telemetry};
 
 /// A byte stream over a TCP socket (plain, TLS, TLS inside a TLS proxy tunnel).
 pub(crate) trait Io: Read + Write + Send {
@@ -557,6 +557,7 @@ pub(crate) fn open(
         tel,
         Level::Debug,
         "http",
+        events::CONNECT,
         "connected to {}{}",
         first_hop.authority_with_port(),
         proxy.map_or(String::new(), |p| format!(
@@ -700,7 +701,13 @@ fn tls_wrap(
     Stats::inc(&tel.stats.tls_handshakes);
     if stream.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
         Stats::inc(&tel.stats.tls_resumed);
-        crate::log!(tel, Level::Debug, "http", "TLS session resumed with {host}");
+        crate::log!(
+            tel,
+            Level::Debug,
+            "http",
+            events::TLS_RESUMED,
+            "TLS session resumed with {host}"
+        );
     }
     Ok(Box::new(stream))
 }

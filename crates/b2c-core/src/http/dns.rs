@@ -23,7 +23,7 @@ use parking_lot::Mutex;
 
 use crate::clock::Clock;
 use crate::error::{Cause, Error, ErrorKind, Result};
-use crate::telemetry::{Level, Stats, Telemetry};
+use crate::telemetry::{events, Level, Stats, Telemetry};
 
 type Key = (String, u16);
 /// Resolved addresses and when they were resolved.
@@ -68,7 +68,7 @@ impl Resolver {
             }
         }
         Stats::inc(&tel.stats.dns_lookups);
-        crate::log!(tel, Level::Debug, "dns", "resolving {host}");
+        crate::log!(tel, Level::Debug, "dns", events::DNS, "resolving {host}");
         let left = clock.remaining(deadline);
         if left.is_zero() {
             return Err(crate::retry::deadline_error(
@@ -108,7 +108,7 @@ impl Resolver {
             Err(_) => getaddrinfo(host, port),
         };
         if let Err(e) = &r {
-            crate::log!(tel, Level::Warn, "dns", "{}", e.message());
+            crate::log!(tel, Level::Warn, "dns", events::DNS, "{}", e.message());
         }
         r
     }

@@ -33,7 +33,7 @@ pub use self::tls::ExtraRoots;
 pub use self::url::{check_scheme, check_url, is_loopback_host, Scheme, Url};
 use crate::clock::{self, Clock};
 use crate::error::{Cause, Error, ErrorKind, Result};
-use crate::telemetry::{Level, Telemetry};
+use crate::telemetry::{events, Level, Telemetry};
 
 /// Transport settings shared by every vendor handle.
 #[derive(Clone)]
@@ -399,6 +399,7 @@ impl HttpClient {
                         tel,
                         Level::Debug,
                         "http",
+                        events::REQUEST,
                         "{} {}{} -> {} ({} us{})",
                         req.method.as_str(),
                         req.url.authority(),
@@ -429,6 +430,7 @@ impl HttpClient {
                         tel,
                         Level::Debug,
                         "http",
+                        events::REQUEST_FAILED,
                         "{} {}{} failed: {}",
                         req.method.as_str(),
                         req.url.authority(),
