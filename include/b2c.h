@@ -216,6 +216,33 @@ typedef enum {
 } b2c_log_level;
 
 /*
+ What a `b2c_token_store` callback returns.
+ */
+typedef enum {
+  /*
+   Done: loaded (`*out_len` bytes written), saved, or locked.
+   */
+  B2C_STORE_OK = 0,
+  /*
+   `load`: nothing is stored under the key.
+   */
+  B2C_STORE_NOT_FOUND = 1,
+  /*
+   `load`: the value is longer than `buf_len` (set `*out_len` to its length). Values are
+   never longer than 65536 bytes, the size of the buffer b2c passes.
+   */
+  B2C_STORE_BUFFER_TOO_SMALL = 2,
+  /*
+   `lock`: another process held the lock for the whole `timeout_ms`.
+   */
+  B2C_STORE_LOCK_TIMEOUT = 3,
+  /*
+   Any failure of the store itself (b2c logs it and goes on without the store).
+   */
+  B2C_STORE_ERROR = -1,
+} b2c_store_result;
+
+/*
  One B2BINPAY credential (login, password, base URL) and its tokens.
 
  Thread safety: may be used from several threads at once. Refreshes are single-flight and
@@ -290,6 +317,37 @@ typedef struct {
 typedef void (*b2c_log_callback)(void *userdata, const b2c_log_params *params);
 
 /*
+ A token store the host provides: four callbacks and their `userdata`. b2c keeps one
+ record per credential under `key` (a NUL-terminated name such as `b2copy-<40 hex>`,
+ derived from the base URL and the account, never from a secret).
+
+ - `load(userdata, key, buf, buf_len, out_len)`: copy the value saved under `key` into
+   `buf` (`buf_len` is 65536) and set `*out_len`; return a `b2c_store_result`.
+ - `save(userdata, key, value, value_len)`: store the bytes under `key`, replacing any
+   previous value atomically (a reader sees the old or the new value).
+ - `lock(userdata, key, timeout_ms, lease_ms)`: take a lock on `key` shared by every
+   process using the store, waiting at most `timeout_ms`; b2c releases it (with `unlock`)
+   within `lease_ms`, so a store whose locks expire (Redis `SET NX PX`) can use `lease_ms`
+   as the expiry: a holder that died must not block the others. Return B2C_STORE_OK,
+   B2C_STORE_LOCK_TIMEOUT or B2C_STORE_ERROR.
+ - `unlock(userdata, key)`: release the lock this process took (only its owner may).
+
+ The values are secrets (they hold the tokens): store them where only the CRM can read
+ them. b2c calls the callbacks on the thread that made the library call, possibly from
+ several threads at once; they must not call b2c functions on the same handle. Every
+ callback is required. `struct_size` is `sizeof(b2c_token_store)` as the caller knows it
+ (fields are only ever appended).
+ */
+typedef struct {
+  size_t struct_size;
+  void *userdata;
+  int32_t (*load)(void *userdata, const char *key, uint8_t *buf, size_t buf_len, size_t *out_len);
+  int32_t (*save)(void *userdata, const char *key, const uint8_t *value, size_t value_len);
+  int32_t (*lock)(void *userdata, const char *key, uint32_t timeout_ms, uint32_t lease_ms);
+  void (*unlock)(void *userdata, const char *key);
+} b2c_token_store;
+
+/*
  Progress callback of `b2c_fee_process`, called on the calling thread after each
  processext answer with the fee status (1 PENDING, 2 SUCCESS, 3 ERROR), the poll number
  (from 1) and the milliseconds elapsed. Return 0 to go on, non-zero to cancel
@@ -302,7 +360,8 @@ typedef int32_t (*b2c_progress_cb)(void *userdata,
 
 /*
  Create a B2BINPAY handle from a JSON object: base_url, login, password (required);
- refresh_margin_s, deadline_ms, and the transport keys of b2c_client_new
+ refresh_margin_s, deadline_ms, token_store (as b2c_client_new), and the transport keys of
+ b2c_client_new
  (connect_timeout_ms, read_timeout_ms, request_timeout_ms, max_response_bytes,
  extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections, idle_timeout_s,
  dns_cache_s, proxy, no_proxy). Unknown keys are B2C_CONFIG. No network traffic happens
@@ -311,7 +370,15 @@ typedef int32_t (*b2c_progress_cb)(void *userdata,
 b2c_status b2c_b2binpay_new(const char *config_json, b2c_b2binpay **out, b2c_error **err);
 
 /*
- Free a handle (tokens and credentials are zeroed). NULL is a no-op.
+ The process-wide shared B2BINPAY handle for this configuration (as `b2c_client_shared`:
+ one native handle per configuration, kept across frees; free each returned handle with
+ `b2c_b2binpay_free`).
+ */
+b2c_status b2c_b2binpay_shared(const char *config_json, b2c_b2binpay **out, b2c_error **err);
+
+/*
+ Free a handle (tokens and credentials are zeroed). For a handle from
+ `b2c_b2binpay_shared`, release that handle (the shared one lives on). NULL is a no-op.
  */
 void b2c_b2binpay_free(b2c_b2binpay *handle);
 
@@ -379,19 +446,43 @@ b2c_status b2c_b2binpay_set_log_callback(const b2c_b2binpay *handle,
 b2c_status b2c_b2binpay_stats(const b2c_b2binpay *handle, char **out_json, b2c_error **err);
 
 /*
+ Share this handle's tokens through a store the host provides (as
+ `b2c_client_set_token_store`). With a store, a single-use refresh token is sent only
+ under the store's lock, after the store has recorded it as taken.
+ */
+b2c_status b2c_b2binpay_set_token_store(const b2c_b2binpay *handle,
+                                        const b2c_token_store *store,
+                                        b2c_error **err);
+
+/*
  Create a client from a UTF-8 JSON configuration object. Keys: base_url, admin_id,
  device_ip, key_id, private_key_pem | private_key_path (required); issuer, jwt_ttl_s,
  jwt_kid_header, connect_timeout_ms, read_timeout_ms, request_timeout_ms,
  call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s, and the
  transport keys max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent,
- max_idle_connections, idle_timeout_s, dns_cache_s, proxy, no_proxy. Unknown keys are an
- error (B2C_CONFIG), as are values an HTTP header or URL cannot carry. No network traffic
- happens here. Free with `b2c_client_free`.
+ max_idle_connections, idle_timeout_s, dns_cache_s, proxy, no_proxy; token_store
+ (`{"type": "memory"}`, the default, or `{"type": "file", "path": "/abs/dir"}`: the token
+ pair is shared with every process using that directory, one exchange at a time across
+ them). Unknown keys are an error (B2C_CONFIG), as are values an HTTP header or URL cannot
+ carry. No network traffic happens here. Free with `b2c_client_free`.
  */
 b2c_status b2c_client_new(const char *config_json, b2c_client **out, b2c_error **err);
 
 /*
- Free a client (its key memory is cleansed, its tokens zeroed). NULL is a no-op.
+ The process-wide shared client for this configuration (the JSON of `b2c_client_new`):
+ the same configuration, whatever the order of its keys, gives the same native client,
+ with its tokens and keep-alive connections. Each call returns a new handle to it; free
+ each with `b2c_client_free`, which releases that handle only. The registry keeps the
+ client after the last handle is freed, for the next `b2c_client_shared` with the same
+ configuration (a PHP-FPM worker's next request), until `b2c_shared_clear` or process
+ exit; after `fork()` a child gets a client of its own. A log callback or token store set
+ through one handle applies to every handle of that client.
+ */
+b2c_status b2c_client_shared(const char *config_json, b2c_client **out, b2c_error **err);
+
+/*
+ Free a client (its key memory is cleansed, its tokens zeroed). For a handle from
+ `b2c_client_shared`, release that handle (the shared client lives on). NULL is a no-op.
  */
 void b2c_client_free(b2c_client *client);
 
@@ -454,6 +545,17 @@ b2c_status b2c_client_set_log_callback(const b2c_client *client,
  `p90_us`, `p99_us`, `max_us`. Keys may be added; none is removed.
  */
 b2c_status b2c_client_stats(const b2c_client *client, char **out_json, b2c_error **err);
+
+/*
+ Share this client's tokens with other processes through a store the host provides
+ (Redis, the CRM's database): see `b2c_token_store`. The struct is copied; `userdata`
+ must stay valid while the client (or, for a shared client, any handle of it) lives.
+ `store == NULL` detaches any store (a configured `token_store` too): tokens then live in
+ this client only. Set it before the first call that needs a token.
+ */
+b2c_status b2c_client_set_token_store(const b2c_client *client,
+                                      const b2c_token_store *store,
+                                      b2c_error **err);
 
 /*
  The `signature` header value for a CRM Open API request: `sha256=<hex HMAC-SHA256(key =
@@ -681,5 +783,12 @@ const char *b2c_status_str(int32_t status);
  The library version, e.g. "0.1.0" (static; never free it).
  */
 const char *b2c_version(void);
+
+/*
+ Drop the shared clients and B2BINPAY handles (`b2c_client_shared`,
+ `b2c_b2binpay_shared`) that no handle holds any more; returns how many were dropped.
+ Handles still held are untouched.
+ */
+size_t b2c_shared_clear(void);
 
 #endif  /* B2C_H */

@@ -14,6 +14,7 @@
  *       tests/c/test_protocols.c -Ltarget/release -lb2c -lpthread -o build/c/test_protocols
  * Run from the crate root (or set B2C_SANDBOX).
  */
+#define _GNU_SOURCE /* memmem */
 #define _POSIX_C_SOURCE 200809L
 
 #include <b2c.h>
@@ -358,6 +359,10 @@ static void test_b2binpay_concurrent_refreshers(const sandbox *sb) {
         CHECK_OK(b2c_b2binpay_login(h, &err), &err, "login");
         CHECK_OK(b2c_b2binpay_access_token(h, &t0, NULL, &err), &err, "access_token t0");
         counters before = stats(sb, "b2binpay");
+        /* The shared refresh answers after 300 ms, so every thread is inside
+         * b2c_b2binpay_access_token before it completes (a thread that only started after the
+         * refresh finished would rightly renew again: the new token is due at once too). */
+        control(sb, "faults", "{\"path\": \"/b2binpay/token/refresh/\", \"fault\": \"latency\", \"ms\": 300, \"times\": 1}");
 
         pthread_barrier_t barrier;
         pthread_barrier_init(&barrier, NULL, N_REFRESHERS);
@@ -1015,6 +1020,237 @@ static void test_logging_b2binpay(const sandbox *sb) {
     b2c_b2binpay_free(h);
 }
 
+
+/* ------------------------------------------------------------------ token stores, shared handles */
+
+/* A host store in C: one value per key in memory, a mutex-and-flag lock with a timeout. */
+#define MEM_SLOTS 4
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char key[MEM_SLOTS][96];
+    unsigned char *val[MEM_SLOTS];
+    size_t len[MEM_SLOTS];
+    int locked[MEM_SLOTS];
+    int loads, saves, locks, unlocks, bad_keys;
+} mem_store;
+
+static int mem_slot(mem_store *m, const char *key) {
+    if (strncmp(key, "b2copy-", 7) != 0 && strncmp(key, "b2binpay-", 9) != 0) m->bad_keys++;
+    for (int i = 0; i < MEM_SLOTS; i++)
+        if (strcmp(m->key[i], key) == 0) return i;
+    for (int i = 0; i < MEM_SLOTS; i++)
+        if (m->key[i][0] == 0) {
+            snprintf(m->key[i], sizeof m->key[i], "%s", key);
+            return i;
+        }
+    return -1;
+}
+
+static int32_t mem_load(void *ud, const char *key, uint8_t *buf, size_t buf_len, size_t *out_len) {
+    mem_store *m = ud;
+    pthread_mutex_lock(&m->mu);
+    m->loads++;
+    int i = mem_slot(m, key);
+    int32_t rc = B2C_STORE_NOT_FOUND;
+    if (i < 0) rc = B2C_STORE_ERROR;
+    else if (m->val[i]) {
+        *out_len = m->len[i];
+        if (m->len[i] > buf_len) rc = B2C_STORE_BUFFER_TOO_SMALL;
+        else {
+            memcpy(buf, m->val[i], m->len[i]);
+            rc = B2C_STORE_OK;
+        }
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+static int32_t mem_save(void *ud, const char *key, const uint8_t *value, size_t len) {
+    mem_store *m = ud;
+    pthread_mutex_lock(&m->mu);
+    m->saves++;
+    int i = mem_slot(m, key);
+    int32_t rc = B2C_STORE_ERROR;
+    unsigned char *copy = malloc(len ? len : 1);
+    if (i >= 0 && copy) {
+        memcpy(copy, value, len);
+        free(m->val[i]);
+        m->val[i] = copy;
+        m->len[i] = len;
+        rc = B2C_STORE_OK;
+    } else {
+        free(copy);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+static int32_t mem_lock(void *ud, const char *key, uint32_t timeout_ms, uint32_t lease_ms) {
+    mem_store *m = ud;
+    (void)lease_ms;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&m->mu);
+    m->locks++;
+    int i = mem_slot(m, key);
+    int32_t rc = B2C_STORE_ERROR;
+    if (i >= 0) {
+        rc = B2C_STORE_OK;
+        while (m->locked[i] && rc == B2C_STORE_OK)
+            if (pthread_cond_timedwait(&m->cv, &m->mu, &until) != 0) rc = B2C_STORE_LOCK_TIMEOUT;
+        if (rc == B2C_STORE_OK) m->locked[i] = 1;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+static void mem_unlock(void *ud, const char *key) {
+    mem_store *m = ud;
+    pthread_mutex_lock(&m->mu);
+    m->unlocks++;
+    int i = mem_slot(m, key);
+    if (i >= 0) m->locked[i] = 0;
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+}
+
+static b2c_client *b2copy_client_cfg(const sandbox *sb, const char *pem, const char *extra) {
+    char *u = json_str(sb->url), *pm = json_str(pem);
+    size_t n = strlen(u) + strlen(pm) + strlen(extra) + 256;
+    char *cfg = malloc(n);
+    snprintf(cfg, n,
+             "{\"base_url\": %s, \"admin_id\": 42, \"device_ip\": \"127.0.0.1\", \"key_id\": \"kid1\", "
+             "\"private_key_pem\": %s%s}",
+             u, pm, extra);
+    b2c_client *c = NULL;
+    b2c_error *err = NULL;
+    CHECK_OK(b2c_client_new(cfg, &c, &err), &err, "client_new with a store");
+    free(cfg);
+    free(u);
+    free(pm);
+    return c;
+}
+
+static void test_token_stores(const sandbox *sb, const char *pem) {
+    b2c_error *err = NULL;
+    int32_t fs = 0;
+
+    /* The file store: three clients (three processes, as far as the store can tell). */
+    char dir[] = "/tmp/b2c-c-store-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char extra[256];
+    snprintf(extra, sizeof extra, ", \"token_store\": {\"type\": \"file\", \"path\": \"%s/tokens\"}", dir);
+    counters b0 = stats(sb, "b2copy");
+    for (int i = 0; i < 3; i++) {
+        b2c_client *c = b2copy_client_cfg(sb, pem, extra);
+        char rid[32];
+        snprintf(rid, sizeof rid, "c-file-%d", i);
+        if (c) CHECK_OK(b2c_fee_process(c, "123456", rid, 0, NULL, NULL, &fs, &err), &err, "fee with the file store");
+        b2c_client_free(c);
+    }
+    counters b1 = stats(sb, "b2copy");
+    CHECK_DELTA(b0, b1, "auth_ok", 1);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "clean up %s", dir);
+
+    /* A host store through callbacks, shared by two clients. */
+    static mem_store m;
+    memset(&m, 0, sizeof m);
+    pthread_mutex_init(&m.mu, NULL);
+    pthread_cond_init(&m.cv, NULL);
+    b2c_token_store st = {sizeof(b2c_token_store), &m, mem_load, mem_save, mem_lock, mem_unlock};
+    b2c_client *a = b2copy_client_cfg(sb, pem, "");
+    b2c_client *b = b2copy_client_cfg(sb, pem, "");
+    b2c_token_store short_struct = st;
+    short_struct.struct_size = sizeof(size_t);
+    CHECK_ERR(b2c_client_set_token_store(a, &short_struct, &err), &err, B2C_INVALID_ARGUMENT, "struct_size too small");
+    b2c_token_store no_unlock = st;
+    no_unlock.unlock = NULL;
+    CHECK_ERR(b2c_client_set_token_store(a, &no_unlock, &err), &err, B2C_INVALID_ARGUMENT, "unlock missing");
+    CHECK_ERR(b2c_client_set_token_store(NULL, &st, &err), &err, B2C_NULL_POINTER, "NULL client");
+    CHECK_OK(b2c_client_set_token_store(a, &st, &err), &err, "set_token_store a");
+    CHECK_OK(b2c_client_set_token_store(b, &st, &err), &err, "set_token_store b");
+    b0 = stats(sb, "b2copy");
+    CHECK_OK(b2c_fee_process(a, "123456", "c-cb-1", 0, NULL, NULL, &fs, &err), &err, "fee a");
+    CHECK_OK(b2c_fee_process(b, "123456", "c-cb-2", 0, NULL, NULL, &fs, &err), &err, "fee b");
+    control(sb, "b2copy/expire-access", NULL);
+    CHECK_OK(b2c_fee_process(a, "123456", "c-cb-3", 0, NULL, NULL, &fs, &err), &err, "fee a after expiry");
+    CHECK_OK(b2c_fee_process(b, "123456", "c-cb-4", 0, NULL, NULL, &fs, &err), &err, "fee b after expiry");
+    b1 = stats(sb, "b2copy");
+    CHECK_DELTA(b0, b1, "auth_ok", 1);
+    CHECK_DELTA(b0, b1, "refresh_ok", 1);
+    CHECK_DELTA(b0, b1, "refresh_rejected", 0);
+    CHECK(m.saves == 2 && m.locks == m.unlocks && m.locks >= 2 && m.bad_keys == 0,
+          "store calls: %d loads, %d saves, %d locks, %d unlocks, %d bad keys", m.loads, m.saves, m.locks, m.unlocks,
+          m.bad_keys);
+    CHECK(m.val[0] && !memmem(m.val[0], m.len[0], "PRIVATE", 7), "the record holds no key");
+    char *js = NULL;
+    CHECK_OK(b2c_client_stats(b, &js, &err), &err, "stats b");
+    CHECK(js && json_num(js, NULL, "store_adopted") == 2 && json_num(js, NULL, "auth_exchanges") == 0,
+          "b adopted twice and never authenticated: %s", js ? js : "");
+    b2c_string_free(js);
+    CHECK_OK(b2c_client_set_token_store(b, NULL, &err), &err, "detach the store");
+    b2c_client_free(a);
+    b2c_client_free(b);
+    for (int i = 0; i < MEM_SLOTS; i++) free(m.val[i]);
+
+    /* Shared handles: the same configuration is one native client, kept across frees. */
+    char *u = json_str(sb->url), *pm = json_str(pem);
+    size_t n = strlen(u) + strlen(pm) + 256;
+    char *cfg = malloc(n);
+    snprintf(cfg, n, "{\"base_url\": %s, \"admin_id\": 42, \"device_ip\": \"127.0.0.1\", \"key_id\": \"kid1\", "
+                     "\"private_key_pem\": %s, \"call_deadline_ms\": 7777}", u, pm);
+    b2c_client *s1 = NULL, *s2 = NULL;
+    b0 = stats(sb, "b2copy");
+    CHECK_OK(b2c_client_shared(cfg, &s1, &err), &err, "shared 1");
+    CHECK_OK(b2c_fee_process(s1, "123456", "c-sh-1", 0, NULL, NULL, &fs, &err), &err, "fee shared 1");
+    b2c_client_free(s1);
+    CHECK_OK(b2c_client_shared(cfg, &s2, &err), &err, "shared 2 (after the first was freed)");
+    CHECK_OK(b2c_fee_process(s2, "123456", "c-sh-2", 0, NULL, NULL, &fs, &err), &err, "fee shared 2");
+    b1 = stats(sb, "b2copy");
+    CHECK_DELTA(b0, b1, "auth_ok", 1);
+    js = NULL;
+    CHECK_OK(b2c_client_stats(s2, &js, &err), &err, "stats shared");
+    CHECK(js && json_num(js, "\"processext\"", "count") == 2, "one client behind both handles: %s", js ? js : "");
+    b2c_string_free(js);
+    CHECK_ERR(b2c_client_shared("{\"base_url\": 1}", &s1, &err), &err, B2C_CONFIG, "shared with a bad config");
+    CHECK_ERR(b2c_client_shared(NULL, &s1, &err), &err, B2C_NULL_POINTER, "shared NULL config");
+    b2c_client_free(s2);
+    CHECK(b2c_shared_clear() >= 1, "the idle shared client is dropped");
+    CHECK(b2c_shared_clear() == 0, "and only once");
+    free(cfg);
+    free(u);
+    free(pm);
+
+    /* B2BINPAY: a shared handle, and a file store across two handles. */
+    b2c_b2binpay *h1 = NULL, *h2 = NULL;
+    char bcfg[600];
+    snprintf(bcfg, sizeof bcfg, "{\"base_url\":\"%s/b2binpay\",\"login\":\"sandbox-login\",\"password\":\"sandbox-password\"}",
+             sb->url);
+    CHECK_OK(b2c_b2binpay_shared(bcfg, &h1, &err), &err, "b2binpay_shared 1");
+    CHECK_OK(b2c_b2binpay_shared(bcfg, &h2, &err), &err, "b2binpay_shared 2");
+    counters p0 = stats(sb, "b2binpay");
+    char *t1 = NULL, *t2 = NULL;
+    CHECK_OK(b2c_b2binpay_access_token(h1, &t1, NULL, &err), &err, "token 1");
+    CHECK_OK(b2c_b2binpay_access_token(h2, &t2, NULL, &err), &err, "token 2");
+    counters p1 = stats(sb, "b2binpay");
+    CHECK_DELTA(p0, p1, "token_ok", 1);
+    CHECK(t1 && t2 && strcmp(t1, t2) == 0, "one handle behind both");
+    b2c_string_free(t1);
+    b2c_string_free(t2);
+    b2c_b2binpay_free(h1);
+    b2c_b2binpay_free(h2);
+    b2c_shared_clear();
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(void) {
@@ -1060,6 +1296,7 @@ int main(void) {
         test_b2copy_renewal(&sb, priv);
         test_logging_b2copy(&sb, priv);
         test_logging_b2binpay(&sb);
+        test_token_stores(&sb, priv);
     }
     sandbox_stop(&sb);
     unlink(pub_path);

@@ -296,6 +296,10 @@ struct FeeArgs {
     /// Polling interval while PENDING, jittered to 75-125 % (default 4000).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     poll_interval_ms: Option<u64>,
+    /// Keep the token pair in this directory (mode 0700, created if missing) and share it with
+    /// every other process using it: runs one after another authenticate once.
+    #[arg(long, env = "B2C_TOKEN_STORE", value_name = "DIR")]
+    token_store: Option<PathBuf>,
 }
 
 /// The body to sign or check: `--file PATH`, else stdin.
@@ -540,6 +544,16 @@ fn fee(a: FeeArgs) -> CmdResult {
     let mut cfg = ClientConfig::new(a.base_url.clone(), jwt_params(&a.claims));
     if let Some(ms) = a.poll_interval_ms {
         cfg.poll_interval = Duration::from_millis(ms);
+    }
+    if let Some(dir) = &a.token_store {
+        let dir = if dir.is_absolute() {
+            dir.clone()
+        } else {
+            std::env::current_dir()
+                .map_err(|e| CliError::Failure(format!("cannot resolve --token-store: {e}")))?
+                .join(dir)
+        };
+        cfg.token_store = b2c_core::store::StoreSpec::File(dir);
     }
     let wait = a.wait.filter(|s| *s > 0).map(Duration::from_secs);
     let client = Client::new(cfg, key)?;

@@ -15,6 +15,7 @@ use crate::b2copy::{ClientConfig, ExternalTokenParams};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{ExtraRoots, HttpConfig, Proxy, ProxySetting, Url};
 use crate::keys::PrivateKey;
+use crate::store::StoreSpec;
 
 /// Every key of the B2COPY client configuration besides [`HTTP_KEYS`].
 pub const KEYS: &[(&str, &str)] = &[
@@ -56,7 +57,15 @@ pub const KEYS: &[(&str, &str)] = &[
         "refresh_margin_s",
         "number, default 30: refresh this long before expiry",
     ),
+    TOKEN_STORE_KEY,
 ];
+
+/// The `token_store` key, on the B2COPY client and the B2BINPAY handle.
+pub const TOKEN_STORE_KEY: (&str, &str) = (
+    "token_store",
+    "object, default {\"type\": \"memory\"}: {\"type\": \"file\", \"path\": DIR} shares the \
+     token pair between processes",
+);
 
 /// Transport keys, accepted by every configuration object (B2COPY client, B2BINPAY handle,
 /// CRM Open API handle, RetailCRM calls).
@@ -233,6 +242,7 @@ pub fn client_config_from_json(json: &str) -> Result<(ClientConfig, PrivateKey)>
     cfg.retry.base = o.ms("retry_base_ms", 250)?;
     cfg.retry.max = o.ms("retry_max_ms", 8_000)?;
     cfg.refresh_margin = o.secs("refresh_margin_s", 30)?;
+    cfg.token_store = token_store(&o)?;
     Ok((cfg, key))
 }
 
@@ -317,7 +327,40 @@ pub const B2BINPAY_KEYS: &[(&str, &str)] = &[
         "deadline_ms",
         "number, default 30000: one operation with its retries",
     ),
+    TOKEN_STORE_KEY,
 ];
+
+/// The `token_store` object: `{"type": "memory"}` or `{"type": "file", "path": DIR}`.
+pub fn token_store(o: &Obj) -> Result<StoreSpec> {
+    let Some(v) = o.value("token_store") else {
+        return Ok(StoreSpec::Memory);
+    };
+    let bad = |m: &str| cfg_err(format!("config key `token_store`: {m}"));
+    let Value::Object(m) = v else {
+        return Err(bad(
+            "must be an object such as {\"type\": \"file\", \"path\": \"/var/lib/crm/b2c\"}",
+        ));
+    };
+    for k in m.keys() {
+        if k != "type" && k != "path" {
+            let shown: String = k.chars().filter(|c| !c.is_control()).take(64).collect();
+            return Err(bad(&format!("unknown key `{shown}` (known: type, path)")));
+        }
+    }
+    match (m.get("type").and_then(Value::as_str), m.get("path")) {
+        (Some("memory"), None) => Ok(StoreSpec::Memory),
+        (Some("memory"), Some(_)) => Err(bad("the memory store takes no `path`")),
+        (Some("file"), Some(Value::String(p))) if !p.is_empty() => {
+            let path = std::path::PathBuf::from(p);
+            if !path.is_absolute() {
+                return Err(bad("`path` must be an absolute directory path"));
+            }
+            Ok(StoreSpec::File(path))
+        }
+        (Some("file"), _) => Err(bad("the file store needs `path`, an absolute directory")),
+        _ => Err(bad("`type` must be \"memory\" or \"file\" (a host store is attached with b2c_*_set_token_store)")),
+    }
+}
 
 /// Parse the B2BINPAY handle configuration.
 pub fn b2binpay_config_from_json(
@@ -331,6 +374,7 @@ pub fn b2binpay_config_from_json(
     let mut cfg = crate::b2binpay::B2binpayConfig::new(&base.to_string(), &login, &password);
     cfg.refresh_margin = o.secs("refresh_margin_s", cfg.refresh_margin.as_secs())?;
     cfg.deadline = o.ms("deadline_ms", cfg.deadline.as_millis() as u64)?;
+    cfg.token_store = token_store(&o)?;
     Ok((cfg, http))
 }
 

@@ -112,6 +112,9 @@ pub mod events {
     pub const TLS_RESUMED: &str = "tls_resumed";
     /// A name resolution (debug), or its failure (warn).
     pub const DNS: &str = "dns";
+    /// The token store: a pair adopted from it (info), a record unreadable or the store
+    /// failing (warn).
+    pub const STORE: &str = "store";
 }
 
 /// Where log events go. Called on the thread that made the library call (several threads
@@ -372,6 +375,8 @@ pub struct Stats {
     pub deadline_exceeded: AtomicU64,
     pub store_loads: AtomicU64,
     pub store_adopted: AtomicU64,
+    pub store_saves: AtomicU64,
+    pub store_errors: AtomicU64,
     retries: Mutex<BTreeMap<&'static str, u64>>,
     latency: Mutex<BTreeMap<&'static str, Histogram>>,
 }
@@ -448,6 +453,8 @@ impl Stats {
             "deadline_exceeded": get(&self.deadline_exceeded),
             "store_loads": get(&self.store_loads),
             "store_adopted": get(&self.store_adopted),
+            "store_saves": get(&self.store_saves),
+            "store_errors": get(&self.store_errors),
             "latency": latency,
         })
     }

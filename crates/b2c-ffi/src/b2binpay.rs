@@ -1,11 +1,13 @@
 //! B2BINPAY token handle and deposit-callback verification.
 
 use std::ffi::{c_char, c_void};
+use std::sync::Arc;
 
 use super::error::b2c_error;
 use super::guard::*;
 use super::log::{b2c_log_callback, set_handle_callback, stats_json};
 use super::status::b2c_status;
+use super::store::{b2c_token_store, callback_store};
 use b2c_core::b2binpay::{verify_deposit_callback, B2binpayClient};
 use b2c_core::config::b2binpay_config_from_json;
 use b2c_core::http::HttpClient;
@@ -15,11 +17,12 @@ use b2c_core::http::HttpClient;
 /// Thread safety: may be used from several threads at once. Refreshes are single-flight and
 /// a refresh token is never sent twice. Must not be freed while another thread uses it.
 pub struct b2c_b2binpay {
-    inner: B2binpayClient,
+    inner: Arc<B2binpayClient>,
 }
 
 /// Create a B2BINPAY handle from a JSON object: base_url, login, password (required);
-/// refresh_margin_s, deadline_ms, and the transport keys of b2c_client_new
+/// refresh_margin_s, deadline_ms, token_store (as b2c_client_new), and the transport keys of
+/// b2c_client_new
 /// (connect_timeout_ms, read_timeout_ms, request_timeout_ms, max_response_bytes,
 /// extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections, idle_timeout_s,
 /// dns_cache_s, proxy, no_proxy). Unknown keys are B2C_CONFIG. No network traffic happens
@@ -34,13 +37,32 @@ pub unsafe extern "C" fn b2c_b2binpay_new(
         let json = str_arg(config_json, "config_json")?;
         out_arg(out, "out")?;
         let (cfg, http) = b2binpay_config_from_json(json)?;
-        let inner = B2binpayClient::new(cfg, HttpClient::new(http)?)?;
+        let inner = Arc::new(B2binpayClient::new(cfg, HttpClient::new(http)?)?);
         *out = Box::into_raw(Box::new(b2c_b2binpay { inner }));
         Ok(())
     })
 }
 
-/// Free a handle (tokens and credentials are zeroed). NULL is a no-op.
+/// The process-wide shared B2BINPAY handle for this configuration (as `b2c_client_shared`:
+/// one native handle per configuration, kept across frees; free each returned handle with
+/// `b2c_b2binpay_free`).
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_shared(
+    config_json: *const c_char,
+    out: *mut *mut b2c_b2binpay,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let json = str_arg(config_json, "config_json")?;
+        out_arg(out, "out")?;
+        let inner = b2c_core::shared::b2binpay(json)?;
+        *out = Box::into_raw(Box::new(b2c_b2binpay { inner }));
+        Ok(())
+    })
+}
+
+/// Free a handle (tokens and credentials are zeroed). For a handle from
+/// `b2c_b2binpay_shared`, release that handle (the shared one lives on). NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn b2c_b2binpay_free(handle: *mut b2c_b2binpay) {
     if !handle.is_null() {
@@ -185,5 +207,22 @@ pub unsafe extern "C" fn b2c_b2binpay_stats(
     guard(err, || {
         let h = ref_arg(handle, "handle")?;
         stats_json(h.inner.telemetry(), out_json)
+    })
+}
+
+/// Share this handle's tokens through a store the host provides (as
+/// `b2c_client_set_token_store`). With a store, a single-use refresh token is sent only
+/// under the store's lock, after the store has recorded it as taken.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_set_token_store(
+    handle: *const b2c_b2binpay,
+    store: *const b2c_token_store,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let h = ref_arg(handle, "handle")?;
+        let store = callback_store(store)?;
+        h.inner.set_token_store(store);
+        Ok(())
     })
 }

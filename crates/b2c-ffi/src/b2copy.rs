@@ -2,12 +2,14 @@
 
 use std::ffi::{c_char, c_void};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::b2c_error;
 use super::guard::*;
 use super::log::{b2c_log_callback, set_handle_callback, stats_json};
 use super::status::b2c_status;
+use super::store::{b2c_token_store, callback_store};
 use b2c_core::b2copy::{Client, Progress, ProgressFn};
 use b2c_core::config::client_config_from_json;
 
@@ -17,7 +19,7 @@ use b2c_core::config::client_config_from_json;
 /// Thread safety: a `b2c_client` may be used from several threads at once (tokens are
 /// shared and refreshed single-flight). It must not be freed while another thread uses it.
 pub struct b2c_client {
-    inner: Client,
+    inner: Arc<Client>,
 }
 
 /// Progress callback of `b2c_fee_process`, called on the calling thread after each
@@ -38,9 +40,11 @@ pub type b2c_progress_cb = Option<
 /// jwt_kid_header, connect_timeout_ms, read_timeout_ms, request_timeout_ms,
 /// call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s, and the
 /// transport keys max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent,
-/// max_idle_connections, idle_timeout_s, dns_cache_s, proxy, no_proxy. Unknown keys are an
-/// error (B2C_CONFIG), as are values an HTTP header or URL cannot carry. No network traffic
-/// happens here. Free with `b2c_client_free`.
+/// max_idle_connections, idle_timeout_s, dns_cache_s, proxy, no_proxy; token_store
+/// (`{"type": "memory"}`, the default, or `{"type": "file", "path": "/abs/dir"}`: the token
+/// pair is shared with every process using that directory, one exchange at a time across
+/// them). Unknown keys are an error (B2C_CONFIG), as are values an HTTP header or URL cannot
+/// carry. No network traffic happens here. Free with `b2c_client_free`.
 #[no_mangle]
 pub unsafe extern "C" fn b2c_client_new(
     config_json: *const c_char,
@@ -51,13 +55,37 @@ pub unsafe extern "C" fn b2c_client_new(
         let json = str_arg(config_json, "config_json")?;
         out_arg(out, "out")?;
         let (cfg, key) = client_config_from_json(json)?;
-        let inner = Client::new(cfg, key)?;
+        let inner = Arc::new(Client::new(cfg, key)?);
         *out = Box::into_raw(Box::new(b2c_client { inner }));
         Ok(())
     })
 }
 
-/// Free a client (its key memory is cleansed, its tokens zeroed). NULL is a no-op.
+/// The process-wide shared client for this configuration (the JSON of `b2c_client_new`):
+/// the same configuration, whatever the order of its keys, gives the same native client,
+/// with its tokens and keep-alive connections. Each call returns a new handle to it; free
+/// each with `b2c_client_free`, which releases that handle only. The registry keeps the
+/// client after the last handle is freed, for the next `b2c_client_shared` with the same
+/// configuration (a PHP-FPM worker's next request), until `b2c_shared_clear` or process
+/// exit; after `fork()` a child gets a client of its own. A log callback or token store set
+/// through one handle applies to every handle of that client.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_shared(
+    config_json: *const c_char,
+    out: *mut *mut b2c_client,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let json = str_arg(config_json, "config_json")?;
+        out_arg(out, "out")?;
+        let inner = b2c_core::shared::client(json)?;
+        *out = Box::into_raw(Box::new(b2c_client { inner }));
+        Ok(())
+    })
+}
+
+/// Free a client (its key memory is cleansed, its tokens zeroed). For a handle from
+/// `b2c_client_shared`, release that handle (the shared client lives on). NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn b2c_client_free(client: *mut b2c_client) {
     if !client.is_null() {
@@ -187,5 +215,24 @@ pub unsafe extern "C" fn b2c_client_stats(
     guard(err, || {
         let client = ref_arg(client, "client")?;
         stats_json(client.inner.telemetry(), out_json)
+    })
+}
+
+/// Share this client's tokens with other processes through a store the host provides
+/// (Redis, the CRM's database): see `b2c_token_store`. The struct is copied; `userdata`
+/// must stay valid while the client (or, for a shared client, any handle of it) lives.
+/// `store == NULL` detaches any store (a configured `token_store` too): tokens then live in
+/// this client only. Set it before the first call that needs a token.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_set_token_store(
+    client: *const b2c_client,
+    store: *const b2c_token_store,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let client = ref_arg(client, "client")?;
+        let store = callback_store(store)?;
+        client.inner.set_token_store(store);
+        Ok(())
     })
 }

@@ -19,6 +19,7 @@ mod error;
 mod log;
 mod retailcrm;
 mod status;
+mod store;
 
 pub use b2binpay::*;
 pub use b2copy::*;
@@ -28,3 +29,4 @@ pub use error::*;
 pub use log::*;
 pub use retailcrm::*;
 pub use status::*;
+pub use store::*;

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -37,6 +37,7 @@ use crate::flight::Flight;
 use crate::http::{ErrorBody, HttpClient, Response, Url};
 use crate::retry::{RetryPolicy, Retryable};
 use crate::signature::{ct_eq, decode_hex32, hex_lower, hmac_sha256_parts};
+use crate::store::{identity, Record, Slot, StoreSpec, TokenStore};
 use crate::telemetry::{events, Level, Stats, Telemetry};
 use crate::timeutil::parse_rfc3339;
 use crate::token::{check_token, Schedule};
@@ -60,6 +61,8 @@ pub struct B2binpayConfig {
     pub refresh_margin: Duration,
     /// Per-operation deadline, retries included.
     pub deadline: Duration,
+    /// Where the token pair lives besides this handle (the `token_store` key).
+    pub token_store: StoreSpec,
 }
 
 impl B2binpayConfig {
@@ -71,6 +74,7 @@ impl B2binpayConfig {
             password: Zeroizing::new(password.to_string()),
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             deadline: DEFAULT_DEADLINE,
+            token_store: StoreSpec::Memory,
         }
     }
 }
@@ -83,6 +87,7 @@ impl fmt::Debug for B2binpayConfig {
             .field("password", &"<redacted>")
             .field("refresh_margin", &self.refresh_margin)
             .field("deadline", &self.deadline)
+            .field("token_store", &self.token_store)
             .finish()
     }
 }
@@ -189,6 +194,10 @@ struct Held {
     /// The refresh token's stated expiry, on our monotonic clock.
     refresh_expires: Instant,
     info: TokenInfo,
+    /// For the token store: when the pair was obtained (wall clock) and its lifetimes.
+    obtained: SystemTime,
+    access_life: Duration,
+    refresh_life: Duration,
 }
 
 #[derive(Default)]
@@ -215,6 +224,11 @@ pub struct B2binpayClient {
     suspicious: AtomicU64,
     logins: AtomicU64,
     refreshes: AtomicU64,
+    /// The shared token store, if any.
+    store: RwLock<Option<Slot>>,
+    /// Set while a renewal runs without the store's lock (the store failed): no single-use
+    /// refresh token is sent then.
+    store_unlocked: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for B2binpayClient {
@@ -234,6 +248,14 @@ enum RefreshFailure {
 }
 
 const TARGET: &str = "b2binpay";
+/// The vendor name in token store records and identities.
+const STORE_VENDOR: &str = "b2binpay";
+
+/// The token store identity of one B2BINPAY credential: base URL and login (the API key is
+/// an identifier here, hashed with the rest; the password is never part of it).
+fn store_identity(base: &Url, login: &str) -> String {
+    identity(STORE_VENDOR, &[&base.to_string(), login])
+}
 
 impl B2binpayClient {
     /// Validate the configuration (https base URL unless loopback, non-empty credentials).
@@ -253,6 +275,10 @@ impl B2binpayClient {
             ));
         }
         let key = sign_key(&cfg.login, &cfg.password);
+        let store = cfg
+            .token_store
+            .open()?
+            .map(|s| Slot::new(s, STORE_VENDOR, store_identity(&base, &cfg.login)));
         let tel = http.telemetry();
         tel.redactor.add(&cfg.login);
         tel.redactor.add(&cfg.password);
@@ -268,6 +294,8 @@ impl B2binpayClient {
             suspicious: AtomicU64::new(0),
             logins: AtomicU64::new(0),
             refreshes: AtomicU64::new(0),
+            store: RwLock::new(store),
+            store_unlocked: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -321,9 +349,11 @@ impl B2binpayClient {
     /// Log in now (`POST {base}/token/`), replacing any tokens.
     pub fn login(&self) -> Result<TokenInfo> {
         let deadline = self.clock.now() + self.cfg.deadline;
-        self.led(deadline, |d| self.do_login(d, false))
-            .map(|(_, i)| i)
-            .inspect_err(|e| self.telemetry().call_failed(TARGET, "login", e))
+        self.led(deadline, |d| {
+            self.under_store(d, false, || self.do_login(d, false))
+        })
+        .map(|(_, i)| i)
+        .inspect_err(|e| self.telemetry().call_failed(TARGET, "login", e))
     }
 
     /// Refresh now (`POST {base}/token/refresh/`). With no usable refresh token (none yet,
@@ -331,7 +361,7 @@ impl B2binpayClient {
     /// token is handled as described in the module docs (suspicious → log in again).
     pub fn refresh(&self) -> Result<TokenInfo> {
         let deadline = self.clock.now() + self.cfg.deadline;
-        self.led(deadline, |d| self.renew(d))
+        self.led(deadline, |d| self.under_store(d, true, || self.renew(d)))
             .map(|(_, i)| i)
             .inspect_err(|e| self.telemetry().call_failed(TARGET, "refresh", e))
     }
@@ -384,7 +414,17 @@ impl B2binpayClient {
                 if self.state.lock().generation != seen {
                     return Ok(None);
                 }
-                self.renew(deadline).map(Some)
+                // A handle without tokens first takes a good stored pair, without the lock.
+                if self.state.lock().held.is_none() {
+                    let slot = self.store.read().clone();
+                    if let Some(rec) = slot.and_then(|s| s.load(self.telemetry(), TARGET)) {
+                        if let Some(x) = self.adopt(&rec, false) {
+                            return Ok(Some(x));
+                        }
+                    }
+                }
+                self.under_store(deadline, true, || self.renew(deadline))
+                    .map(Some)
             })? {
                 return Ok(led);
             }
@@ -425,6 +465,28 @@ impl B2binpayClient {
             }
         };
         let mut suspicious = false;
+        // A single-use refresh token never goes out unless the store (when there is one) has
+        // been told first that it is taken: a process that dies after sending it leaves a
+        // store without a refresh token (the next process logs in), never one that would be
+        // replayed.
+        let taken = match (taken, self.store.read().clone()) {
+            (Some(t), Some(slot)) => {
+                if self.store_unlocked.load(Ordering::Relaxed) {
+                    None // no cross-process lock: another process may hold the same token
+                } else if let Some(mut rec) = self.held_record() {
+                    rec.refresh = None;
+                    if slot.save(&rec, self.telemetry(), TARGET) {
+                        Some(t)
+                    } else {
+                        None
+                    }
+                } else {
+                    Some(t)
+                }
+            }
+            (t, None) => t,
+            (None, _) => None,
+        };
         if let Some((refresh, refresh_expires)) = taken {
             match self.do_refresh(&refresh, deadline) {
                 Ok(x) => return Ok(x),
@@ -466,6 +528,131 @@ impl B2binpayClient {
             }
         }
         self.do_login(deadline, suspicious)
+    }
+
+    /// Use the token store `store` from now on (`None`: tokens live in this handle only).
+    pub fn set_token_store(&self, store: Option<Arc<dyn TokenStore>>) {
+        let base = Url::parse(&self.cfg.base_url).ok();
+        *self.store.write() = match (store, base) {
+            (Some(s), Some(base)) => Some(Slot::new(
+                s,
+                STORE_VENDOR,
+                store_identity(&base, &self.cfg.login),
+            )),
+            _ => None,
+        };
+    }
+
+    /// Run a renewal `op` (inside the flight) under the token store's lock, when there is a
+    /// store: re-read the store first (with `adopt_first`, a pair another process obtained
+    /// meanwhile is used instead, and nothing is sent), save the new pair after.
+    fn under_store(
+        &self,
+        deadline: Instant,
+        adopt_first: bool,
+        op: impl FnOnce() -> Result<(Zeroizing<String>, TokenInfo)>,
+    ) -> Result<(Zeroizing<String>, TokenInfo)> {
+        let slot = self.store.read().clone();
+        let Some(slot) = slot else { return op() };
+        let tel = self.telemetry();
+        let lock = slot.lock(&*self.clock, deadline, tel, TARGET)?;
+        self.store_unlocked.store(lock.is_none(), Ordering::Relaxed);
+        if adopt_first {
+            let ours = self.state.lock().held.as_ref().map(|h| h.access.clone());
+            if let Some(rec) = slot.load(tel, TARGET) {
+                if ours.as_deref().map(|s| s.as_str()) != Some(rec.access.as_str()) {
+                    if let Some(x) = self.adopt(&rec, false) {
+                        return Ok(x);
+                    }
+                    // Newer than ours but due too: refresh with its refresh token (if any).
+                    self.adopt(&rec, true);
+                }
+            }
+        }
+        let r = op();
+        if r.is_ok() {
+            if let Some(rec) = self.held_record() {
+                slot.save(&rec, tel, TARGET);
+            }
+        }
+        self.store_unlocked.store(false, Ordering::Relaxed);
+        drop(lock);
+        r
+    }
+
+    /// The record of the pair held, for the store.
+    fn held_record(&self) -> Option<Record> {
+        let st = self.state.lock();
+        st.held.as_ref().map(|h| Record {
+            access: h.access.clone(),
+            refresh: h.refresh.clone(),
+            obtained: h.obtained,
+            access_life: Some(h.access_life),
+            refresh_life: Some(h.refresh_life),
+            access_expires: Some(h.info.access_expires_at),
+            refresh_expires: Some(h.info.refresh_expires_at),
+        })
+    }
+
+    /// Install a stored pair (unless `even_if_due`, only one not due for renewal).
+    fn adopt(&self, rec: &Record, even_if_due: bool) -> Option<(Zeroizing<String>, TokenInfo)> {
+        let (Some(access_life), Some(refresh_life), Some(access_at), Some(refresh_at)) = (
+            rec.access_life,
+            rec.refresh_life,
+            rec.access_expires,
+            rec.refresh_expires,
+        ) else {
+            return None;
+        };
+        let now = self.clock.now();
+        let obtained = rec.obtained_instant(&*self.clock);
+        let access_schedule = Schedule::new(obtained, Some(access_life), self.cfg.refresh_margin)
+            .unwrap_or(Schedule {
+                renew_at: obtained + access_life,
+                expires_at: obtained + access_life,
+            });
+        let due = access_schedule.due(now);
+        if due && !even_if_due {
+            return None;
+        }
+        let tel = self.telemetry();
+        tel.redactor.add(&rec.access);
+        if let Some(r) = &rec.refresh {
+            tel.redactor.add(r);
+        }
+        let refresh_margin = self.cfg.refresh_margin.min(refresh_life / 5);
+        let info = TokenInfo {
+            access_expires_at: access_at,
+            refresh_expires_at: refresh_at,
+            via_refresh: false,
+            suspicious_refresh: false,
+        };
+        let mut st = self.state.lock();
+        st.generation += 1;
+        st.held = Some(Held {
+            access: rec.access.clone(),
+            refresh: rec.refresh.clone(),
+            access_schedule,
+            refresh_usable_until: obtained + refresh_life.saturating_sub(refresh_margin),
+            refresh_expires: obtained + refresh_life,
+            info: info.clone(),
+            obtained: rec.obtained,
+            access_life,
+            refresh_life,
+        });
+        drop(st);
+        if due {
+            return None;
+        }
+        Stats::inc(&tel.stats.store_adopted);
+        crate::log!(
+            tel,
+            Level::Info,
+            TARGET,
+            events::STORE,
+            "using the token pair from the token store (obtained by another handle or process)"
+        );
+        Some((rec.access.clone(), info))
     }
 
     fn do_login(
@@ -667,6 +854,9 @@ impl B2binpayClient {
                 suspicious_refresh: false,
                 ..info.clone()
             },
+            obtained: self.clock.wall(),
+            access_life,
+            refresh_life,
         });
         Ok((access, info))
     }

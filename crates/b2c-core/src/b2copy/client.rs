@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use zeroize::Zeroizing;
 
 use super::jwt::{mint_external_token, ExternalTokenParams};
@@ -23,6 +23,7 @@ use crate::flight::Flight;
 use crate::http::{ErrorBody, HttpClient, HttpConfig, Response, Url};
 use crate::keys::PrivateKey;
 use crate::retry::{RetryPolicy, Retryable};
+use crate::store::{identity, Record, Slot, StoreSpec, TokenStore};
 use crate::telemetry::{events, Level, Stats, Telemetry};
 use crate::timeutil::parse_rfc3339;
 use crate::token::{check_token, Schedule};
@@ -35,6 +36,16 @@ pub const MAX_ID_LEN: usize = 256;
 const MAX_UNAUTHORIZED: u32 = 6;
 
 const TARGET: &str = "b2copy";
+/// The vendor name in token store records and identities.
+const STORE_VENDOR: &str = "b2copy";
+
+/// The token store identity of one B2COPY credential: base URL, admin and key id.
+fn store_identity(base: &Url, jwt: &ExternalTokenParams) -> String {
+    identity(
+        STORE_VENDOR,
+        &[&base.to_string(), &jwt.admin_id.to_string(), &jwt.key_id],
+    )
+}
 
 /// Everything a [`Client`] needs besides its key.
 #[derive(Clone, Debug)]
@@ -54,6 +65,8 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Renew this long before a known access-token expiry (at most a fifth of its life).
     pub refresh_margin: Duration,
+    /// Where the token pair lives besides this client (the `token_store` key).
+    pub token_store: StoreSpec,
 }
 
 impl ClientConfig {
@@ -74,6 +87,7 @@ impl ClientConfig {
             call_deadline: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             refresh_margin: Duration::from_secs(30),
+            token_store: StoreSpec::Memory,
         }
     }
 }
@@ -170,6 +184,11 @@ struct Tokens {
     refresh_expires: Option<Instant>,
     /// Bumped on every new pair; tells a caller whether the pair it used is still current.
     generation: u64,
+    /// When the pair was obtained (wall clock) and the lifetimes it was issued with: what a
+    /// token store record carries.
+    obtained: SystemTime,
+    access_life: Option<Duration>,
+    refresh_life: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -212,6 +231,8 @@ pub struct Client {
     telemetry: Arc<Telemetry>,
     state: Mutex<State>,
     flight: Flight,
+    /// The shared token store, if any (`token_store` or set at run time).
+    store: RwLock<Option<Slot>>,
     auth_url: Url,
     refresh_url: Url,
     process_url: Url,
@@ -346,7 +367,12 @@ impl Client {
         }
         let telemetry = Telemetry::new();
         let http = HttpClient::with(cfg.http.clone(), telemetry.clone(), clock.clone())?;
+        let store = cfg
+            .token_store
+            .open()?
+            .map(|s| Slot::new(s, STORE_VENDOR, store_identity(&base, &cfg.jwt)));
         Ok(Client {
+            store: RwLock::new(store),
             auth_url: base.join(wire::PATH_AUTH),
             refresh_url: base.join(wire::PATH_REFRESH),
             process_url: base.join(wire::PATH_PROCESS),
@@ -433,8 +459,82 @@ impl Client {
             refresh_expires: refresh_life
                 .map(|l| now + l.min(crate::token::MAX_SCHEDULED_LIFETIME)),
             generation: st.generation,
+            obtained: wall,
+            access_life,
+            refresh_life,
         });
         Ok(())
+    }
+
+    /// Use the token store `store` from now on (`None`: tokens live in this client only).
+    /// Configuration's `token_store` sets one at creation; the C ABI's callback store comes
+    /// through here.
+    pub fn set_token_store(&self, store: Option<Arc<dyn TokenStore>>) {
+        *self.store.write() = store.map(|s| {
+            Slot::new(
+                s,
+                STORE_VENDOR,
+                store_identity(&self.cfg.base, &self.cfg.jwt),
+            )
+        });
+    }
+
+    /// The record of the pair held, for the store.
+    fn held_record(&self) -> Option<Record> {
+        let st = self.state.lock();
+        st.tokens.as_ref().map(|t| Record {
+            access: t.access.clone(),
+            refresh: Some(t.refresh.clone()),
+            obtained: t.obtained,
+            access_life: t.access_life,
+            refresh_life: t.refresh_life,
+            access_expires: t.access_life.and_then(|l| t.obtained.checked_add(l)),
+            refresh_expires: t.refresh_life.and_then(|l| t.obtained.checked_add(l)),
+        })
+    }
+
+    /// Install a stored pair. Unless `even_if_due`, only a pair that is not due for renewal
+    /// (by its issued lifetime and this client's margin) is taken. Returns whether it was
+    /// installed.
+    fn adopt(&self, rec: &Record, even_if_due: bool) -> bool {
+        let now = self.clock.now();
+        let obtained = rec.obtained_instant(&*self.clock);
+        let schedule = Schedule::new(obtained, rec.access_life, self.cfg.refresh_margin);
+        let due = schedule.is_some_and(|s| s.due(now));
+        if due && !even_if_due {
+            return false;
+        }
+        self.telemetry.redactor.add(&rec.access);
+        if let Some(r) = &rec.refresh {
+            self.telemetry.redactor.add(r);
+        }
+        let mut st = self.state.lock();
+        st.generation += 1;
+        st.tokens = Some(Tokens {
+            access: rec.access.clone(),
+            refresh: rec.refresh.clone().unwrap_or_default(),
+            schedule,
+            refresh_expires: rec
+                .refresh_life
+                .map(|l| obtained + l.min(crate::token::MAX_SCHEDULED_LIFETIME)),
+            generation: st.generation,
+            obtained: rec.obtained,
+            access_life: rec.access_life,
+            refresh_life: rec.refresh_life,
+        });
+        drop(st);
+        if !due {
+            Stats::inc(&self.telemetry.stats.store_adopted);
+            crate::log!(
+                self.telemetry,
+                Level::Info,
+                TARGET,
+                events::STORE,
+                "using the token pair from the token store (obtained by another client or \
+                 process)"
+            );
+        }
+        !due
     }
 
     /// POST authexternalcrm with a fresh JWT.
@@ -499,50 +599,91 @@ impl Client {
     /// Replace the pair of generation `seen`: refresh, and when the refresh fails,
     /// authenticate with a new JWT. Single-flight: if another caller is renewing, wait for it
     /// (never past `deadline`); if the pair changed since `seen`, send nothing.
-    fn renew(&self, seen: u64, reason: Reason, deadline: Instant) -> Result<()> {
+    ///
+    /// With a token store, the renewal happens under the store's lock, after re-reading the
+    /// store: a pair another process obtained meanwhile is adopted instead (see
+    /// [`crate::store`]). Returns whether this call made an exchange.
+    fn renew(&self, seen: u64, reason: Reason, deadline: Instant) -> Result<bool> {
         self.flight
             .run(&*self.clock, deadline, || {
-                let (current, refresh) = {
-                    let st = self.state.lock();
-                    let now = self.clock.now();
-                    let refresh = st.tokens.as_ref().and_then(|t| {
-                        t.refresh_expires
-                            .is_none_or(|e| e > now + Duration::from_secs(1))
-                            .then(|| t.refresh.clone())
-                    });
-                    (st.generation, refresh)
-                };
-                if current != seen {
-                    return Ok(()); // renewed by someone else meanwhile
+                if self.generation() != seen {
+                    return Ok(false); // renewed by someone else meanwhile
                 }
-                match (reason, refresh) {
-                    (Reason::Forced, _) | (_, None) => self.exchange_jwt(reason.text(), deadline),
-                    (_, Some(refresh)) => {
-                        match self.exchange_refresh(&refresh, reason.text(), deadline) {
-                            Ok(()) => Ok(()),
-                            Err(e) if e.cause() == Cause::Deadline => Err(e),
-                            Err(e) => {
-                                Stats::inc(&self.telemetry.stats.reauths);
-                                crate::log!(
-                                    self.telemetry,
-                                    Level::Info,
-                                    TARGET,
-                                    events::REAUTH,
-                                    "re-authenticating: the refresh failed ({})",
-                                    e.message()
-                                );
-                                {
-                                    let mut st = self.state.lock();
-                                    st.tokens = None;
-                                    st.generation += 1;
-                                }
-                                self.exchange_jwt("the refresh failed", deadline)
-                            }
+                let slot = self.store.read().clone();
+                let Some(slot) = slot else {
+                    return self.renew_here(reason, deadline).map(|_| true);
+                };
+                // A client without tokens first takes a good stored pair, without the lock.
+                if reason == Reason::NoTokens {
+                    if let Some(rec) = slot.load(&self.telemetry, TARGET) {
+                        if self.adopt(&rec, false) {
+                            return Ok(false);
                         }
                     }
                 }
+                let lock = slot.lock(&*self.clock, deadline, &self.telemetry, TARGET)?;
+                // Under the lock: has another process renewed since our pair was issued?
+                let ours = self.state.lock().tokens.as_ref().map(|t| t.access.clone());
+                if reason != Reason::Forced {
+                    if let Some(rec) = slot.load(&self.telemetry, TARGET) {
+                        if ours.as_deref().map(|s| s.as_str()) != Some(rec.access.as_str()) {
+                            if self.adopt(&rec, false) {
+                                return Ok(false);
+                            }
+                            // Newer than ours but due as well: refresh with its refresh token.
+                            self.adopt(&rec, true);
+                        }
+                    }
+                }
+                let r = self.renew_here(reason, deadline);
+                if r.is_ok() {
+                    if let Some(rec) = self.held_record() {
+                        let _ = slot.save(&rec, &self.telemetry, TARGET);
+                    }
+                }
+                drop(lock);
+                r.map(|_| true)
             })
-            .map(|_| ())
+            .map(|exchanged| exchanged.unwrap_or(false))
+    }
+
+    /// The exchange itself: a refresh (or, without a usable refresh token, or when `reason`
+    /// is [`Reason::Forced`], a JWT exchange); a failed refresh falls back to a JWT exchange.
+    fn renew_here(&self, reason: Reason, deadline: Instant) -> Result<()> {
+        let refresh = {
+            let st = self.state.lock();
+            let now = self.clock.now();
+            st.tokens.as_ref().and_then(|t| {
+                (!t.refresh.is_empty()
+                    && t.refresh_expires
+                        .is_none_or(|e| e > now + Duration::from_secs(1)))
+                .then(|| t.refresh.clone())
+            })
+        };
+        match (reason, refresh) {
+            (Reason::Forced, _) | (_, None) => self.exchange_jwt(reason.text(), deadline),
+            (_, Some(refresh)) => match self.exchange_refresh(&refresh, reason.text(), deadline) {
+                Ok(()) => Ok(()),
+                Err(e) if e.cause() == Cause::Deadline => Err(e),
+                Err(e) => {
+                    Stats::inc(&self.telemetry.stats.reauths);
+                    crate::log!(
+                        self.telemetry,
+                        Level::Info,
+                        TARGET,
+                        events::REAUTH,
+                        "re-authenticating: the refresh failed ({})",
+                        e.message()
+                    );
+                    {
+                        let mut st = self.state.lock();
+                        st.tokens = None;
+                        st.generation += 1;
+                    }
+                    self.exchange_jwt("the refresh failed", deadline)
+                }
+            },
+        }
     }
 
     /// A usable access token and its generation, renewing when none is held or when it is
@@ -565,8 +706,12 @@ impl Client {
             match snapshot {
                 Some((tok, gen, false, _)) => return Ok((tok, gen)),
                 Some((tok, gen, true, false)) if self.flight.is_running() => return Ok((tok, gen)),
-                Some((_, gen, _, _)) => self.renew(gen, Reason::AheadOfExpiry, deadline)?,
-                None => self.renew(generation, Reason::NoTokens, deadline)?,
+                Some((_, gen, _, _)) => {
+                    self.renew(gen, Reason::AheadOfExpiry, deadline)?;
+                }
+                None => {
+                    self.renew(generation, Reason::NoTokens, deadline)?;
+                }
             }
         }
         let st = self.state.lock();
@@ -645,8 +790,11 @@ impl Client {
                 if current != gen {
                     continue; // another caller renewed since this token was taken
                 }
-                self.renew(gen, Reason::Unauthorized, deadline)?;
-                own = Some(self.generation());
+                // A 401 on a pair this call itself obtained, with nothing newer since, is final
+                // (above); a pair adopted from the store or renewed by another caller gets its
+                // own chance.
+                let exchanged = self.renew(gen, Reason::Unauthorized, deadline)?;
+                own = exchanged.then(|| self.generation());
                 continue;
             }
             if !resp.is_success() {

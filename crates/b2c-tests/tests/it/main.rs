@@ -9,5 +9,6 @@ mod protocols;
 mod sandbox_b2copy;
 mod sandbox_control;
 mod scan;
+mod store;
 mod tls;
 mod transport;
