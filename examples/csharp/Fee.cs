@@ -10,10 +10,13 @@
 //
 // Env: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (PEM path),
 // B2C_ACCOUNT (default 123456), B2C_REQUEST_ID (default example-1), B2C_WAIT_MS (default 60000),
-// B2C_POLL_INTERVAL_MS (optional; the library's default otherwise).
+// B2C_POLL_INTERVAL_MS (optional; the library's default otherwise), B2C_LOG_LEVEL (optional:
+// error, warning, info or debug; the library's events go to stderr through B2cLibrary.Trace).
+// Prints the client's statistics (requests, retries, processext latency) at the end.
 // Exit: 0 SUCCESS, 3 ERROR, 4 still pending, 1 anything else.
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using B2c;
 
 static class Fee
@@ -29,10 +32,42 @@ static class Fee
         return v;
     }
 
+    /// <summary>B2C_LOG_LEVEL: route the library's events (token exchanges, retries, warnings,
+    /// at debug every HTTP exchange) to stderr, at that level.</summary>
+    static void SetUpLogging()
+    {
+        var name = Env("B2C_LOG_LEVEL", "");
+        if (name == "") return; // B2cLibrary.Trace stays at Warning
+        SourceLevels level;
+        switch (name.ToLowerInvariant())
+        {
+            case "error": level = SourceLevels.Error; break;
+            case "warn":
+            case "warning": level = SourceLevels.Warning; break;
+            case "info": level = SourceLevels.Information; break;
+            case "debug":
+            case "trace": level = SourceLevels.Verbose; break;
+            default: throw new ArgumentException("B2C_LOG_LEVEL must be error, warning, info or debug, not " + name);
+        }
+        B2cLibrary.Trace.Listeners.Add(new ConsoleTraceListener(true)); // true: stderr
+        B2cLibrary.SetLogLevel(level);
+    }
+
+    static void PrintStats(Client client)
+    {
+        var s = client.Stats();
+        Latency p;
+        var latency = s.Latency.TryGetValue("processext", out p)
+            ? ", processext p50 " + p.P50Us + " us, p99 " + p.P99Us + " us (" + p.Count + ")" : "";
+        Console.WriteLine("stats: " + s.Requests + " requests, " + s.Retries + " retries, " + s.AuthExchanges
+            + " token exchanges, " + s.Refreshes + " refreshes" + latency);
+    }
+
     static int Main()
     {
         try
         {
+            SetUpLogging();
             var cfg = new Dictionary<string, object> {
                 { "base_url", Env("B2C_BASE_URL") },
                 { "admin_id", ulong.Parse(Env("B2C_ADMIN_ID")) },
@@ -55,6 +90,7 @@ static class Fee
                     return true;
                 });
                 Console.WriteLine("final " + r.Status.ToString().ToUpperInvariant());
+                PrintStats(client);
                 return r.IsSuccess ? 0 : 4;
             }
         }

@@ -11,18 +11,27 @@
 //
 // Env: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (PEM path),
 // B2C_ACCOUNT (default 123456), B2C_REQUEST_ID (default example-1), B2C_WAIT_MS (default 60000),
-// B2C_POLL_INTERVAL_MS (optional; the library's default otherwise).
+// B2C_POLL_INTERVAL_MS (optional; the library's default otherwise), B2C_LOG_LEVEL (optional: a
+// java.util.logging level, e.g. INFO or FINE; the library's events are printed on stderr at
+// that level; without it only WARNING ones go through the JVM's default console handler).
+// Prints the client's statistics at the end.
 // Exit: 0 SUCCESS, 3 ERROR, 4 still pending, 1 anything else.
 
+import com.b2c.B2c;
 import com.b2c.B2cException;
 import com.b2c.Client;
 import com.b2c.FeeException;
 import com.b2c.FeeResult;
+import com.b2c.Latency;
+import com.b2c.Stats;
 import com.b2c.StillPendingException;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 public final class Fee {
     static String env(String name, String dflt) {
@@ -36,9 +45,37 @@ public final class Fee {
         return v;
     }
 
+    /** Held: the LogManager keeps loggers weakly (and with them their level). */
+    static final Logger B2C_LOG = Logger.getLogger("b2c");
+
+    /** The library's events on stderr at {@code level} (the root console handler stops at INFO). */
+    static void logAt(String level) {
+        Level l = Level.parse(level.toUpperCase(java.util.Locale.ROOT));
+        ConsoleHandler h = new ConsoleHandler();
+        h.setLevel(l);
+        B2C_LOG.setUseParentHandlers(false);
+        B2C_LOG.addHandler(h);
+        B2c.setLogLevel(l); // the logger's level and the library's, together
+    }
+
+    static void printStats(Stats s) {
+        System.out.println("stats: requests " + s.requests() + ", retries " + s.retries() + " " + s.retriesByCause()
+            + ", auth exchanges " + s.authExchanges() + ", refreshes " + s.refreshes() + ", 401s " + s.unauthorized()
+            + ", connections " + s.connectionsOpened());
+        for (Map.Entry<String, Latency> e : s.latency().entrySet()) {
+            Latency l = e.getValue();
+            System.out.println("latency " + e.getKey() + ": " + l.count() + " calls, p50 " + l.p50Us() + " us, p99 "
+                + l.p99Us() + " us, max " + l.maxUs() + " us");
+        }
+    }
+
     public static void main(String[] args) {
         int code;
         try {
+            String logLevel = env("B2C_LOG_LEVEL", "");
+            if (!logLevel.isEmpty()) {
+                logAt(logLevel);
+            }
             Map<String, Object> cfg = new LinkedHashMap<>();
             cfg.put("base_url", env("B2C_BASE_URL", null));
             cfg.put("admin_id", Long.parseUnsignedLong(env("B2C_ADMIN_ID", null)));
@@ -54,13 +91,17 @@ public final class Fee {
             Duration wait = Duration.ofMillis(Long.parseLong(env("B2C_WAIT_MS", "60000")));
 
             try (Client client = new Client(cfg)) {
-                FeeResult r = client.feeProcess(account, requestId, wait, p -> {
-                    System.out.println("status " + p.status() + " (attempt " + p.attempt() + ", "
-                        + p.elapsed().toMillis() + " ms)");
-                    return true;
-                });
-                System.out.println("final " + r.status());
-                code = r.isSuccess() ? 0 : 4;
+                try {
+                    FeeResult r = client.feeProcess(account, requestId, wait, p -> {
+                        System.out.println("status " + p.status() + " (attempt " + p.attempt() + ", "
+                            + p.elapsed().toMillis() + " ms)");
+                        return true;
+                    });
+                    System.out.println("final " + r.status());
+                    code = r.isSuccess() ? 0 : 4;
+                } finally {
+                    printStats(client.stats());
+                }
             }
         } catch (FeeException e) {
             System.out.println("final ERROR: " + e.getMessage());

@@ -5,11 +5,13 @@
  *
  * Environment: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (path
  * to the PEM private key), B2C_ACCOUNT (default "123456"), B2C_REQUEST_ID (default
- * "example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional). libb2c is found
- * as the binding documents: B2C_LIBRARY (a path), else the system dynamic loader
- * (libb2c.so.0.1, then libb2c.so).
+ * "example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional), B2C_LOG_LEVEL
+ * (optional: a PSR-3 level name such as info or debug; libb2c's log events at that level
+ * go to stderr). libb2c is found as the binding documents: B2C_LIBRARY (a path), else the
+ * system dynamic loader (libb2c.so.0.1, then libb2c.so).
  *
- * Prints every status seen and the final one; exits 0 on SUCCESS, 1 otherwise.
+ * Prints every status seen, the final one and the client's statistics; exits 0 on
+ * SUCCESS, 1 otherwise.
  *   php examples/php/fee.php
  */
 
@@ -52,8 +54,20 @@ if (getenv('B2C_POLL_INTERVAL_MS')) { // optional: faster polling against a sand
     $config['poll_interval_ms'] = (int) getenv('B2C_POLL_INTERVAL_MS');
 }
 
+/** A minimal PSR-3-shaped logger (a Monolog logger works the same way). */
+final class StderrLogger
+{
+    public function log($level, $message, array $context = []): void
+    {
+        fwrite(STDERR, "[$level] {$context['b2c_target']} {$context['b2c_event']}: $message\n");
+    }
+}
+
 try {
     echo 'libb2c ', B2c::version(), "\n";
+    if (getenv('B2C_LOG_LEVEL')) {
+        B2c::setLogger(new StderrLogger(), getenv('B2C_LOG_LEVEL'));
+    }
     $client = new Client($config);
     $result = $client->feeProcess(
         $account,
@@ -77,4 +91,8 @@ try {
     exit(2);
 }
 echo "final {$result->status->name}\n";
+$stats = $client->stats();
+$p = $stats->latency['processext'] ?? null;
+echo "stats: {$stats->requests} requests, {$stats->retries} retries, {$stats->authExchanges} authentications",
+    $p !== null ? ", processext p50 {$p->p50Us} us, p99 {$p->p99Us} us ({$p->count} calls)" : '', "\n";
 exit($result->succeeded() ? 0 : 1);

@@ -3,13 +3,17 @@
 
 Environment: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (path
 to the PEM private key), B2C_ACCOUNT (default "123456"), B2C_REQUEST_ID (default
-"example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional). libb2c is found
+"example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional), B2C_LOG_LEVEL
+(optional: debug, info, warning, error; the library's events go through Python logging to
+stderr, default warning). libb2c is found
 as the b2c package documents: B2C_LIBRARY, else the copy bundled in the platform wheel,
 else the system loader (libb2c.so.0.1).
 
-Prints every status seen and the final one; exits 0 on SUCCESS, 1 otherwise.
+Prints every status seen, the final one and the client's statistics; exits 0 on SUCCESS, 1
+otherwise.
 """
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -41,14 +45,29 @@ def main() -> int:
     if os.environ.get("B2C_POLL_INTERVAL_MS"):  # optional: faster polling against a sandbox
         config["poll_interval_ms"] = int(os.environ["B2C_POLL_INTERVAL_MS"])
 
+    # The library's events are records of the "b2c" logger; only b2c records carry the
+    # b2c_target and b2c_event attributes, so this format goes on that logger's own handler.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(b2c_target)s %(b2c_event)s: %(message)s"))
+    logging.getLogger("b2c").addHandler(handler)
+    logging.getLogger("b2c").propagate = False
+
     def progress(status: b2c.FeeStatus, attempt: int, elapsed_ms: int) -> None:
         print(f"status {status.name} (poll {attempt}, {elapsed_ms} ms)", flush=True)
 
     try:
+        b2c.set_log_level(os.environ.get("B2C_LOG_LEVEL") or "warning")
         print(f"libb2c {b2c.version()}", flush=True)
         with b2c.Client(**config) as client:
-            result = client.fee_process(account, request_id, wait=float(env("B2C_WAIT_S", "30")),
-                                        on_progress=progress)
+            try:
+                result = client.fee_process(account, request_id, wait=float(env("B2C_WAIT_S", "30")),
+                                            on_progress=progress)
+            finally:
+                s = client.stats()
+                lat = s.latency.get("processext")
+                print(f"stats: {s.requests} requests, {s.retries} retries, {s.auth_exchanges} auth, "
+                      f"{s.refreshes} refreshes, {s.unauthorized} 401s"
+                      + (f", processext p50 {lat.p50_us} us" if lat and lat.count else ""), flush=True)
     except b2c.FeeError as e:
         print(f"final ERROR: {e.message}")
         return 1

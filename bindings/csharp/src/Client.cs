@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace B2c
@@ -103,6 +104,38 @@ namespace B2c
             FeeStatus? fs = feeStatus == 0 ? (FeeStatus?)null : (FeeStatus)feeStatus;
             Errors.Check(rc, ref err, fs);
             return new FeeResult(accountLogin, requestId, fs ?? FeeStatus.Pending);
+        }
+
+        /// <summary>
+        /// Routes this client's log events to source instead of <see cref="B2cLibrary.Trace"/>,
+        /// up to level (the library does not even format events below it; source's own Switch
+        /// still filters what its listeners get). null removes it: B2cLibrary.Trace receives the
+        /// client's events again. The message of each TraceEvent (id 0) is
+        /// "{target} {event}: {message}", secrets already redacted by the library.
+        /// </summary>
+        public void SetTraceSource(TraceSource source, SourceLevels level)
+        {
+            var h = Live();
+            Logging.SetHandleSource(ref h.LogRoute, h.LogGate, source, level,
+                (NativeMethods.LogCallback cb, int max, ref IntPtr err) =>
+                    NativeMethods.Lib.b2c_client_set_log_callback(h, cb, IntPtr.Zero, max, ref err));
+        }
+
+        /// <summary>As <see cref="SetTraceSource(TraceSource, SourceLevels)"/> at source's own
+        /// Switch.Level (null removes it).</summary>
+        public void SetTraceSource(TraceSource source)
+        {
+            SetTraceSource(source, source == null ? SourceLevels.Off : source.Switch.Level);
+        }
+
+        /// <summary>This client's statistics since it was created (requests, retries by cause,
+        /// token exchanges, 401s, connections, latency of authexternalcrm, refreshtoken and
+        /// processext, ...). Cheap: no network traffic.</summary>
+        public Stats Stats()
+        {
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.Lib.b2c_client_stats(Live(), ref s, ref err), ref err);
+            return global::B2c.Stats.Parse(Utf8.Take(ref s));
         }
 
         internal static uint WaitMillis(TimeSpan? wait)

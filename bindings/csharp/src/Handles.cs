@@ -13,6 +13,11 @@ namespace B2c
 
         public B2cClientHandle() : base(IntPtr.Zero, true) { }
 
+        /// <summary>This handle's own log route (SetTraceSource); referenced here so the delegate
+        /// lives as long as the native handle can call it.</summary>
+        internal LogRoute LogRoute;
+        internal readonly object LogGate = new object();
+
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
 
         protected override bool ReleaseHandle()
@@ -41,6 +46,11 @@ namespace B2c
     public sealed class B2cB2binpayHandle : SafeHandle
     {
         public B2cB2binpayHandle() : base(IntPtr.Zero, true) { }
+
+        /// <summary>This handle's own log route (SetTraceSource); referenced here so the delegate
+        /// lives as long as the native handle can call it.</summary>
+        internal LogRoute LogRoute;
+        internal readonly object LogGate = new object();
 
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
 

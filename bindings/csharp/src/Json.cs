@@ -6,7 +6,9 @@ using System.Text;
 namespace B2c
 {
     /// <summary>A minimal JSON encoder for flat configuration dictionaries: string, char, bool,
-    /// null and numbers (integers, decimal, finite float/double). Other types throw.</summary>
+    /// null and numbers (integers, decimal, finite float/double). Other types throw. Also an
+    /// internal parser for what the library answers (the statistics): mono's profile has no
+    /// JSON library in its standard set.</summary>
     public static class Json
     {
         public static string Encode(IDictionary<string, object> map)
@@ -71,6 +73,180 @@ namespace B2c
                 }
             }
             sb.Append('"');
+        }
+
+        /// <summary>Parses one JSON text: objects become Dictionary&lt;string, object&gt; (a
+        /// repeated key keeps its last value), arrays List&lt;object&gt;, strings string, integers
+        /// long (double when they do not fit), other numbers double, true/false bool, null null.
+        /// Throws FormatException (with the offset) on anything else, trailing text included.
+        /// Nesting deeper than 256 levels is refused (no stack overflow on hostile input).</summary>
+        internal static object Parse(string text)
+        {
+            if (text == null) throw new ArgumentNullException("text");
+            var p = new Parser(text);
+            p.Ws();
+            object v = p.Value(0);
+            p.Ws();
+            if (p.Pos != text.Length) throw p.Fail("trailing text");
+            return v;
+        }
+
+        sealed class Parser
+        {
+            const int MaxDepth = 256;
+            readonly string s;
+            internal int Pos;
+
+            internal Parser(string text) { s = text; }
+
+            internal FormatException Fail(string what)
+            {
+                return new FormatException("invalid JSON at offset " + Pos + ": " + what);
+            }
+
+            internal void Ws()
+            {
+                while (Pos < s.Length && (s[Pos] == ' ' || s[Pos] == '\t' || s[Pos] == '\n' || s[Pos] == '\r')) Pos++;
+            }
+
+            void Expect(char c)
+            {
+                if (Pos >= s.Length || s[Pos] != c) throw Fail("expected '" + c + "'");
+                Pos++;
+            }
+
+            void Word(string w, int start)
+            {
+                if (string.CompareOrdinal(s, start, w, 0, w.Length) != 0) throw Fail("unexpected character");
+                Pos = start + w.Length;
+            }
+
+            internal object Value(int depth)
+            {
+                if (depth > MaxDepth) throw Fail("nested too deeply");
+                if (Pos >= s.Length) throw Fail("unexpected end");
+                char c = s[Pos];
+                switch (c)
+                {
+                    case '{': return Object(depth);
+                    case '[': return Array(depth);
+                    case '"': return String();
+                    case 't': Word("true", Pos); return true;
+                    case 'f': Word("false", Pos); return false;
+                    case 'n': Word("null", Pos); return null;
+                    default:
+                        if (c == '-' || (c >= '0' && c <= '9')) return Number();
+                        throw Fail("unexpected character");
+                }
+            }
+
+            Dictionary<string, object> Object(int depth)
+            {
+                var o = new Dictionary<string, object>(StringComparer.Ordinal);
+                Expect('{');
+                Ws();
+                if (Pos < s.Length && s[Pos] == '}') { Pos++; return o; }
+                while (true)
+                {
+                    Ws();
+                    if (Pos >= s.Length || s[Pos] != '"') throw Fail("expected a string key");
+                    string k = String();
+                    Ws();
+                    Expect(':');
+                    Ws();
+                    o[k] = Value(depth + 1);
+                    Ws();
+                    if (Pos < s.Length && s[Pos] == ',') { Pos++; continue; }
+                    Expect('}');
+                    return o;
+                }
+            }
+
+            List<object> Array(int depth)
+            {
+                var a = new List<object>();
+                Expect('[');
+                Ws();
+                if (Pos < s.Length && s[Pos] == ']') { Pos++; return a; }
+                while (true)
+                {
+                    Ws();
+                    a.Add(Value(depth + 1));
+                    Ws();
+                    if (Pos < s.Length && s[Pos] == ',') { Pos++; continue; }
+                    Expect(']');
+                    return a;
+                }
+            }
+
+            string String()
+            {
+                Expect('"');
+                var sb = new StringBuilder();
+                while (true)
+                {
+                    if (Pos >= s.Length) throw Fail("unterminated string");
+                    char c = s[Pos++];
+                    if (c == '"') return sb.ToString();
+                    if (c < 0x20) { Pos--; throw Fail("control character in a string"); }
+                    if (c != '\\') { sb.Append(c); continue; }
+                    if (Pos >= s.Length) throw Fail("unterminated escape");
+                    char e = s[Pos++];
+                    switch (e)
+                    {
+                        case '"': sb.Append('"'); break;
+                        case '\\': sb.Append('\\'); break;
+                        case '/': sb.Append('/'); break;
+                        case 'b': sb.Append('\b'); break;
+                        case 'f': sb.Append('\f'); break;
+                        case 'n': sb.Append('\n'); break;
+                        case 'r': sb.Append('\r'); break;
+                        case 't': sb.Append('\t'); break;
+                        case 'u':
+                            if (Pos + 4 > s.Length) throw Fail("short \\u escape");
+                            int u;
+                            if (!int.TryParse(s.Substring(Pos, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out u))
+                                throw Fail("bad \\u escape");
+                            Pos += 4;
+                            sb.Append((char)u);
+                            break;
+                        default:
+                            Pos--;
+                            throw Fail("bad escape");
+                    }
+                }
+            }
+
+            object Number()
+            {
+                int start = Pos;
+                bool integer = true;
+                if (s[Pos] == '-') Pos++;
+                if (Pos >= s.Length || s[Pos] < '0' || s[Pos] > '9') throw Fail("bad number");
+                if (s[Pos] == '0') Pos++;
+                else while (Pos < s.Length && s[Pos] >= '0' && s[Pos] <= '9') Pos++;
+                if (Pos < s.Length && s[Pos] == '.')
+                {
+                    integer = false;
+                    Pos++;
+                    if (Pos >= s.Length || s[Pos] < '0' || s[Pos] > '9') throw Fail("bad number");
+                    while (Pos < s.Length && s[Pos] >= '0' && s[Pos] <= '9') Pos++;
+                }
+                if (Pos < s.Length && (s[Pos] == 'e' || s[Pos] == 'E'))
+                {
+                    integer = false;
+                    Pos++;
+                    if (Pos < s.Length && (s[Pos] == '+' || s[Pos] == '-')) Pos++;
+                    if (Pos >= s.Length || s[Pos] < '0' || s[Pos] > '9') throw Fail("bad number");
+                    while (Pos < s.Length && s[Pos] >= '0' && s[Pos] <= '9') Pos++;
+                }
+                string t = s.Substring(start, Pos - start);
+                long l;
+                if (integer && long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out l)) return l;
+                double d;
+                if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out d)) throw Fail("number out of range");
+                return d;
+            }
         }
     }
 }

@@ -50,7 +50,11 @@ namespace B2c
                 if (lib == null)
                 {
                     var loaded = LibraryLoader.Load();
-                    Volatile.Write(ref lib, new NativeMethods(loaded));
+                    var bound = new NativeMethods(loaded);
+                    // Route the library's log events to B2cLibrary.Trace before anyone can make a
+                    // call (logging spec, point 1). Uses `bound` directly: Lib is not set yet.
+                    Logging.InstallOnLoad(bound);
+                    Volatile.Write(ref lib, bound);
                 }
                 return lib;
             }
@@ -70,6 +74,12 @@ namespace B2c
         /// <summary>b2c_progress_cb. Called on the calling thread; return 0 to go on.</summary>
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int ProgressCallback(IntPtr userdata, int feeStatus, uint attempt, ulong elapsedMs);
+
+        /// <summary>b2c_log_callback: (userdata, const b2c_log_params *). The params are
+        /// read by hand (<see cref="LogEvent.Read"/>) so that a struct_size smaller than this
+        /// binding's view of the struct is honoured.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void LogCallback(IntPtr userdata, IntPtr logParams);
 
         // The fields below are assigned by reflection in the constructor (CS0649 does not see it).
 #pragma warning disable 649
@@ -101,6 +111,15 @@ namespace B2c
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void b2c_string_free_fn(IntPtr s);
         internal b2c_string_free_fn b2c_string_free;
+
+        // ---- logs ---------------------------------------------------------------------------
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_set_log_callback_fn(LogCallback callback, IntPtr userdata, int maxLevel, ref IntPtr err);
+        internal b2c_set_log_callback_fn b2c_set_log_callback;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void b2c_set_log_stderr_fn(int on);
+        internal b2c_set_log_stderr_fn b2c_set_log_stderr;
 
         // ---- keys, JWT, payload signatures --------------------------------------------------
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -159,6 +178,15 @@ namespace B2c
             uint waitMs, ProgressCallback onProgress, IntPtr userdata, ref int outFeeStatus, ref IntPtr err);
         internal b2c_fee_process_fn b2c_fee_process;
 
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_client_set_log_callback_fn(B2cClientHandle client, LogCallback callback, IntPtr userdata,
+            int maxLevel, ref IntPtr err);
+        internal b2c_client_set_log_callback_fn b2c_client_set_log_callback;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_client_stats_fn(B2cClientHandle client, ref IntPtr outJson, ref IntPtr err);
+        internal b2c_client_stats_fn b2c_client_stats;
+
         // ---- CRM Open API -------------------------------------------------------------------
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int b2c_crm_sign_request_fn(byte[] apiKey, byte[] method, byte[] body,
@@ -206,6 +234,15 @@ namespace B2c
         internal delegate int b2c_b2binpay_verify_callback_fn(byte[] login, byte[] password, byte[] status,
             byte[] amount, byte[] trackingId, byte[] metaTime, byte[] sign, ref IntPtr err);
         internal b2c_b2binpay_verify_callback_fn b2c_b2binpay_verify_callback;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_set_log_callback_fn(B2cB2binpayHandle handle, LogCallback callback,
+            IntPtr userdata, int maxLevel, ref IntPtr err);
+        internal b2c_b2binpay_set_log_callback_fn b2c_b2binpay_set_log_callback;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_stats_fn(B2cB2binpayHandle handle, ref IntPtr outJson, ref IntPtr err);
+        internal b2c_b2binpay_stats_fn b2c_b2binpay_stats;
 
         // ---- RetailCRM ----------------------------------------------------------------------
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Text;
 
 namespace B2c
@@ -147,6 +148,34 @@ namespace B2c
             IntPtr none = IntPtr.Zero;
             Errors.Check(NativeMethods.Lib.b2c_b2binpay_counters(Live(), ref a, ref b, ref c), ref none);
             return new B2binpayCounters(a, b, c);
+        }
+
+        /// <summary>Routes this handle's log events (auth, refresh, suspicious_refresh at Warning,
+        /// ...) to source instead of <see cref="B2cLibrary.Trace"/>, up to level; source's own
+        /// Switch still filters. null removes it (B2cLibrary.Trace receives them again).</summary>
+        public void SetTraceSource(TraceSource source, SourceLevels level)
+        {
+            var h = Live();
+            Logging.SetHandleSource(ref h.LogRoute, h.LogGate, source, level,
+                (NativeMethods.LogCallback cb, int max, ref IntPtr err) =>
+                    NativeMethods.Lib.b2c_b2binpay_set_log_callback(h, cb, IntPtr.Zero, max, ref err));
+        }
+
+        /// <summary>As <see cref="SetTraceSource(TraceSource, SourceLevels)"/> at source's own
+        /// Switch.Level (null removes it).</summary>
+        public void SetTraceSource(TraceSource source)
+        {
+            SetTraceSource(source, source == null ? SourceLevels.Off : source.Switch.Level);
+        }
+
+        /// <summary>This handle's statistics since it was created (the keys of
+        /// <see cref="Client.Stats"/>; latency endpoints token and token_refresh; Suspicious
+        /// counts the rejected unexpired refresh tokens).</summary>
+        public Stats Stats()
+        {
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.Lib.b2c_b2binpay_stats(Live(), ref s, ref err), ref err);
+            return global::B2c.Stats.Parse(Utf8.Take(ref s));
         }
 
         public static bool VerifyCallback(string login, string password, string status, string amount,

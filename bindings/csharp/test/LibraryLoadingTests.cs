@@ -217,6 +217,15 @@ namespace B2c.Tests
         }
 
         [Test]
+        public void FreshProcessRoutesToTraceAtWarning()
+        {
+            // Logging spec, point 1: B2cLibrary.Trace ("b2c") at Warning unless configured.
+            var r = Run(App("app-trace", null), Copy("env-trace", "libb2c.so"), null);
+            Assert.AreEqual(0, r.Exit, r.ToString());
+            StringAssert.Contains("trace=b2c Warning\n", r.Output);
+        }
+
+        [Test]
         public void B2cLibraryAnyFileName()
         {
             var env = Copy("env-named", "libb2c-custom-name.so.7");

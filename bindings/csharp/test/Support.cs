@@ -2,8 +2,11 @@
 // Environment: B2C_LIBRARY (the libb2c under test), B2C_SANDBOX (b2c-sandbox binary),
 // B2C_ROOT (repository root, for tests/fixtures and include/b2c.h; found from the test
 // assembly's directory when unset), B2C_HEADER (default <root>/include/b2c.h),
-// B2C_EXPECTED_VERSION / B2C_EXPECTED_SONAME (scripts/version.sh / scripts/soname.sh).
+// B2C_EXPECTED_VERSION / B2C_EXPECTED_SONAME (scripts/version.sh / scripts/soname.sh),
+// B2C_SCAN_DIR (when set, every log record of the whole suite is appended to
+// $B2C_SCAN_DIR/csharp-log-events.log for scripts/secret-scan.py: see SuiteSetup).
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -34,6 +37,35 @@ namespace B2c.Tests
                 Assert.IsFalse(string.IsNullOrEmpty(caught.Message), what + ": empty message");
             }
             return t;
+        }
+
+        /// <summary>The suite's scan listener (null unless B2C_SCAN_DIR is set).</summary>
+        internal static ScanListener Scan;
+
+        /// <summary>A TraceSource of a test's own, switch at level, with listener (and the scan
+        /// listener, if any) instead of the DefaultTraceListener.</summary>
+        internal static TraceSource NewSource(string name, TraceListener listener, SourceLevels level = SourceLevels.All)
+        {
+            var s = new TraceSource(name, level);
+            s.Listeners.Clear();
+            s.Listeners.Add(listener);
+            if (Scan != null) s.Listeners.Add(Scan);
+            return s;
+        }
+
+        internal static ProcessWideRoute ProcessWide(SourceLevels level, TraceListener listener)
+        {
+            return new ProcessWideRoute(level, listener);
+        }
+
+        /// <summary>What must never be in a log record (logging spec).</summary>
+        internal static readonly string[] Secrets = { "sandbox-password", "sbx_", "b2b-", "eyJ", "PRIVATE KEY" };
+
+        internal static void AssertNoSecrets(IEnumerable<LogRecord> records)
+        {
+            foreach (var r in records)
+                foreach (var secret in Secrets)
+                    Assert.IsFalse(r.Message.Contains(secret), "a secret (" + secret + ") in the record of event " + r.Event);
         }
 
         static string root;
@@ -168,6 +200,181 @@ namespace B2c.Tests
             try { if (!Proc.HasExited) Proc.Kill(); } catch (Exception) { }
             Proc.WaitForExit(5000);
             Proc.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Suite-wide setup (every fixture is in namespace B2c.Tests). When B2C_SCAN_DIR is set,
+    /// routes every event of B2cLibrary.Trace at Verbose for the whole suite into
+    /// $B2C_SCAN_DIR/csharp-log-events.log (one line per record: "level target event:
+    /// message"); per-handle sources made with Support.NewSource write there too. Tests that
+    /// change the level or the listeners of B2cLibrary.Trace put them back (Support.ProcessWide).
+    /// </summary>
+    [SetUpFixture]
+    public class SuiteSetup
+    {
+        [SetUp]
+        public void RouteToScanFile()
+        {
+            var dir = Environment.GetEnvironmentVariable("B2C_SCAN_DIR");
+            if (string.IsNullOrEmpty(dir)) return;
+            Directory.CreateDirectory(dir);
+            Support.Scan = new ScanListener(Path.Combine(dir, "csharp-log-events.log"));
+            B2cLibrary.Trace.Listeners.Add(Support.Scan);
+            B2cLibrary.SetLogLevel(SourceLevels.Verbose);
+        }
+
+        [TearDown]
+        public void CloseScanFile()
+        {
+            var scan = Support.Scan;
+            if (scan == null) return;
+            B2cLibrary.Trace.Listeners.Remove(scan);
+            Support.Scan = null;
+            scan.Close();
+        }
+    }
+
+    /// <summary>Appends one line per record to a file ("level target event: message"; CR and LF
+    /// in a message become spaces). Thread-safe.</summary>
+    sealed class ScanListener : TraceListener
+    {
+        readonly object gate = new object();
+        StreamWriter w;
+
+        public ScanListener(string path) : base("b2c-scan")
+        {
+            var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            w = new StreamWriter(f, new UTF8Encoding(false)) { AutoFlush = true };
+        }
+
+        public override bool IsThreadSafe { get { return true; } }
+
+        public void Line(string text)
+        {
+            lock (gate) { if (w != null) w.WriteLine(text.Replace('\r', ' ').Replace('\n', ' ')); }
+        }
+
+        /// <summary>Text seen some other way (a captured stderr): each line goes to the file.</summary>
+        public void Text(string text)
+        {
+            foreach (var l in text.Split('\n')) if (l.Trim().Length > 0) Line(l);
+        }
+
+        public override void TraceEvent(TraceEventCache cache, string source, TraceEventType type, int id, string message)
+        {
+            Line(type + " " + message);
+        }
+
+        public override void TraceEvent(TraceEventCache cache, string source, TraceEventType type, int id, string format,
+                                        params object[] args)
+        {
+            Line(type + " " + (args == null ? format : string.Format(format, args)));
+        }
+
+        public override void TraceData(TraceEventCache cache, string source, TraceEventType type, int id, object data)
+        {
+            Line(type + " " + data);
+        }
+
+        public override void Write(string message) { Line(message); }
+        public override void WriteLine(string message) { Line(message); }
+
+        public override void Close()
+        {
+            lock (gate) { if (w != null) { w.Dispose(); w = null; } }
+        }
+    }
+
+    /// <summary>One record a Collector saw: the TraceEvent's type, source, id and message, with
+    /// the message split back into target, event and the library's own text.</summary>
+    sealed class LogRecord
+    {
+        public TraceEventType Type;
+        public string Source, Message, Target, Event, Text;
+        public int Id;
+
+        public override string ToString() { return Source + " " + Type + " " + Message; }
+    }
+
+    /// <summary>Keeps every TraceEvent it receives (thread-safe).</summary>
+    sealed class Collector : TraceListener
+    {
+        readonly List<LogRecord> records = new List<LogRecord>();
+
+        public Collector() : base("collector") { }
+
+        public override bool IsThreadSafe { get { return true; } }
+
+        public override void TraceEvent(TraceEventCache cache, string source, TraceEventType type, int id, string message)
+        {
+            var r = new LogRecord { Type = type, Source = source, Id = id, Message = message ?? "" };
+            // "{target} {event}: {message}"
+            int sp = r.Message.IndexOf(' '), colon = r.Message.IndexOf(": ", StringComparison.Ordinal);
+            if (sp > 0 && colon > sp)
+            {
+                r.Target = r.Message.Substring(0, sp);
+                r.Event = r.Message.Substring(sp + 1, colon - sp - 1);
+                r.Text = r.Message.Substring(colon + 2);
+            }
+            lock (records) records.Add(r);
+        }
+
+        public override void Write(string message) { }
+        public override void WriteLine(string message) { }
+
+        public List<LogRecord> Records { get { lock (records) return new List<LogRecord>(records); } }
+
+        public List<LogRecord> Named(string evt, string needle = null)
+        {
+            return Records.FindAll(r => r.Event == evt && (needle == null || (r.Text ?? "").Contains(needle)));
+        }
+
+        public void Clear() { lock (records) records.Clear(); }
+
+        public string Dump()
+        {
+            var sb = new StringBuilder();
+            foreach (var r in Records) sb.Append("\n  ").Append(r);
+            return sb.ToString();
+        }
+    }
+
+    /// <summary>Throws from every record (the callback must swallow it), after a GC.</summary>
+    sealed class ThrowingListener : TraceListener
+    {
+        public int Calls;
+
+        public override void TraceEvent(TraceEventCache cache, string source, TraceEventType type, int id, string message)
+        {
+            System.Threading.Interlocked.Increment(ref Calls);
+            GC.Collect();
+            throw new InvalidOperationException("listener failure " + message);
+        }
+
+        public override void Write(string message) { throw new InvalidOperationException("write"); }
+        public override void WriteLine(string message) { throw new InvalidOperationException("write"); }
+    }
+
+    /// <summary>B2cLibrary.Trace with one more listener at a level, until Dispose puts the
+    /// previous level back and removes the listener.</summary>
+    sealed class ProcessWideRoute : IDisposable
+    {
+        readonly SourceLevels previous;
+        readonly TraceListener listener;
+
+        public ProcessWideRoute(SourceLevels level, TraceListener listener)
+        {
+            this.listener = listener;
+            previous = B2cLibrary.Trace.Switch.Level;
+            B2cLibrary.Trace.Listeners.Add(listener);
+            B2cLibrary.SetLogLevel(level);
+        }
+
+        public void Dispose()
+        {
+            B2cLibrary.SetLogLevel(previous);
+            B2cLibrary.Trace.Listeners.Remove(listener);
         }
     }
 }

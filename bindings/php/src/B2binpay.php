@@ -18,10 +18,12 @@ use FFI;
 final class B2binpay
 {
     use NativeHandle;
+    use HandleLogging;
 
     private const KIND = 'B2binpay';
     private const FREE_FUNCTION = 'b2c_b2binpay_free';
-
+    private const SET_LOG_FUNCTION = 'b2c_b2binpay_set_log_callback';
+    private const STATS_FUNCTION = 'b2c_b2binpay_stats';
 
     /** @param array<string, mixed> $config */
     public function __construct(array $config)

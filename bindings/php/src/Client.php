@@ -22,10 +22,12 @@ use FFI\CData;
 final class Client
 {
     use NativeHandle;
+    use HandleLogging;
 
     private const KIND = 'Client';
     private const FREE_FUNCTION = 'b2c_client_free';
-
+    private const SET_LOG_FUNCTION = 'b2c_client_set_log_callback';
+    private const STATS_FUNCTION = 'b2c_client_stats';
 
     /** @param array<string, mixed> $config */
     public function __construct(array $config)

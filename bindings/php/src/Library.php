@@ -180,7 +180,7 @@ final class Library
         try {
             $ffi = FFI::scope(self::SCOPE);
             self::$mode = 'scope';
-            return self::$ffi = $ffi;
+            return self::$ffi = self::loaded($ffi);
         } catch (\Throwable) {
             // Not preloaded: load it here.
         }
@@ -197,13 +197,29 @@ final class Library
             }
             self::$mode = 'cdef';
             self::$path = $lib;
-            return self::$ffi = $ffi;
+            return self::$ffi = self::loaded($ffi);
         }
         throw new LibraryNotFoundException(
             'libb2c not found. Tried, in order: ' . self::triedText($tried) . '. Set B2C_LIBRARY to the '
             . 'path of libb2c.so, install libb2c system-wide (make install && ldconfig), or preload it '
             . '(FFI scope "B2C", see bindings/php/README.md).'
         );
+    }
+
+    /**
+     * The library was loaded in this request: remove any process-wide log callback a previous
+     * request left (PHP-FPM keeps the library loaded; LogRouting removes it at request
+     * shutdown, but a shutdown function that exits would skip that). PHP installs no logger
+     * by default.
+     */
+    private static function loaded(FFI $ffi): FFI
+    {
+        try {
+            $ffi->b2c_set_log_callback(null, null, 0, null);
+        } catch (\FFI\Exception) {
+            // a scope declared from an older header: nothing to remove
+        }
+        return $ffi;
     }
 
     /** @return list<string> the first entry of a not-found message */

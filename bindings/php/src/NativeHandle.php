@@ -8,8 +8,8 @@ use FFI\CData;
 
 /**
  * One native handle owned by a PHP object (Client, Key, B2binpay): freed exactly once, by
- * close() or the destructor. The class names its free function in FREE_FUNCTION and itself
- * in KIND.
+ * close() or the destructor (after its own log callback is removed, see HandleLogging).
+ * The class names its free function in FREE_FUNCTION and itself in KIND.
  */
 trait NativeHandle
 {
@@ -32,6 +32,10 @@ trait NativeHandle
     public function close(): void
     {
         if ($this->ptr !== null) {
+            if (method_exists($this, 'detachLogger')) {
+                // Its own log callback goes first: no closure is called for a freed handle.
+                $this->detachLogger();
+            }
             $ptr = $this->ptr;
             $this->ptr = null;
             Library::ffi()->{self::FREE_FUNCTION}($ptr);

@@ -13,3 +13,9 @@ spl_autoload_register(static function (string $class): void {
         }
     }
 });
+
+// The secret scan (B2C_SCAN_DIR): every log record of the whole suite, at debug, goes to
+// $B2C_SCAN_DIR/php-log-events.log (tests that install their own logger restore this one).
+if (B2c\Tests\ScanLog::path() !== null) {
+    B2c\Tests\ScanLog::restore();
+}

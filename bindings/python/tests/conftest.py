@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -94,6 +95,90 @@ def record_error_messages() -> Iterator[None]:
         log.close()
 
 
+def scan_line(record: logging.LogRecord) -> str:
+    """The secret scan's line for one record: ``level target event: message``."""
+    return (
+        f"{record.levelname} {getattr(record, 'b2c_target', '?')} "
+        f"{getattr(record, 'b2c_event', '?')}: {record.getMessage()}"
+    )
+
+
+class ScanHandler(logging.Handler):
+    """Appends every record it gets to $B2C_SCAN_DIR/python-log-events.log (one line each)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(logging.NOTSET)
+        self._file = open(path, "a", encoding="utf-8")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.write_line(scan_line(record))
+
+    def write_line(self, line: str) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if not self._file.closed:
+                self._file.write(line.replace("\n", "\\n") + "\n")
+                self._file.flush()
+
+    def close(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._file.close()
+        super().close()
+
+
+#: Set by the record_log_events session fixture when $B2C_SCAN_DIR is set.
+SCAN_HANDLER: Optional[ScanHandler] = None
+
+
+def record_log_line(line: str) -> None:
+    """Hand a log line seen outside this process (a child interpreter) to the secret scan."""
+    if SCAN_HANDLER is not None:
+        SCAN_HANDLER.write_line(line)
+
+
+def make_logger(name: str, *handlers: logging.Handler, level: int = logging.DEBUG) -> logging.Logger:
+    """A stand-alone logger for a handle's own routing (set_logger): not registered with the
+    logging manager, so no other logger's configuration leaks in; it also feeds the secret
+    scan, so every record of the suite reaches python-log-events.log."""
+    logger = logging.Logger(name, level)
+    if SCAN_HANDLER is not None:
+        logger.addHandler(SCAN_HANDLER)  # first: a test handler that raises comes after it
+    for h in handlers:
+        logger.addHandler(h)
+    return logger
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_log_events() -> Iterator[None]:
+    """For the whole session the library's events are routed at DEBUG to
+    logging.getLogger("b2c") and, when $B2C_SCAN_DIR is set, every record it delivers is
+    appended to $B2C_SCAN_DIR/python-log-events.log for the secret scan (the handle loggers
+    of make_logger() write there too). Tests that need another level restore DEBUG after."""
+    global SCAN_HANDLER
+    logger = logging.getLogger("b2c")
+    scan_dir = os.environ.get("B2C_SCAN_DIR")
+    if scan_dir:
+        SCAN_HANDLER = ScanHandler(Path(scan_dir) / "python-log-events.log")
+        logger.addHandler(SCAN_HANDLER)
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)  # what the routing installs at when the library loads
+    try:
+        b2c.set_log_level()  # loads it (or re-syncs, were it loaded already)
+    except b2c.LibraryNotFoundError:
+        pass  # the tests that need the library say so themselves
+    try:
+        yield
+    finally:
+        logger.setLevel(old_level)
+        try:
+            b2c.set_log_level()
+        except b2c.LibraryNotFoundError:
+            pass
+        if SCAN_HANDLER is not None:
+            logger.removeHandler(SCAN_HANDLER)
+            SCAN_HANDLER.close()
+            SCAN_HANDLER = None
+
+
 @pytest.fixture(scope="session")
 def key() -> Iterator[b2c.Key]:
     with b2c.Key.generate() as k:
@@ -136,3 +221,23 @@ def request_id(prefix: str = "wd") -> str:
     with _counter_lock:
         n = next(_counter)
     return f"{prefix}-{os.getpid()}-{n}"
+
+
+def control(sandbox: Sandbox, action: str, body: object = None) -> Dict[str, Any]:
+    """GET /_sandbox/stats (action "stats") or POST /_sandbox/<action> with a JSON body."""
+    import json
+    import urllib.request
+
+    if action == "stats":
+        req = urllib.request.Request(sandbox.url + "/_sandbox/stats", method="GET")
+    else:
+        req = urllib.request.Request(
+            sandbox.url + "/_sandbox/" + action,
+            data=json.dumps(body if body is not None else {}).encode(),
+            method="POST",
+            headers={"content-type": "application/json"},
+        )
+    with urllib.request.urlopen(req, timeout=5) as r:
+        assert r.status == 200, (action, r.status)
+        answer: Dict[str, Any] = json.loads(r.read())
+        return answer

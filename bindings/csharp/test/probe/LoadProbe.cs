@@ -2,7 +2,8 @@
 // and reports what it got. Prints "path=<B2cLibrary.LibraryPath>", "version=<Version()>" and
 // one "mapped=<file>" line per distinct libb2c file in /proc/self/maps; or
 // "error=<exception type>: <message>" (exit 3) when loading failed, still followed by the
-// mapped= lines (there must be none then).
+// mapped= lines (there must be none then). After a load, also "trace=<name> <level>" of
+// B2cLibrary.Trace (the level a fresh process routes the library's events at).
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -18,6 +19,7 @@ static class LoadProbe
             string path = B2cLibrary.LibraryPath;
             Console.WriteLine("path=" + path);
             Console.WriteLine("version=" + B2cLibrary.Version());
+            Console.WriteLine("trace=" + B2cLibrary.Trace.Name + " " + B2cLibrary.Trace.Switch.Level);
         }
         catch (Exception e)
         {

@@ -12,6 +12,11 @@ callbacks), b2c.RetailCrm (simple connection).
 The native library is located on first use: the B2C_LIBRARY environment variable, else
 the copy bundled with this package (b2c/libb2c.so, in the platform wheel), else the
 system dynamic loader (SONAME libb2c.so.0.1, then libb2c.so).
+
+Loading it routes the library's log events to ``logging.getLogger("b2c")`` at that logger's
+level (WARNING by default); after changing that level call ``b2c.set_log_level()`` (or
+``b2c.set_log_level("debug")``, which sets both). ``client.set_logger(logger, level)`` routes
+one handle's events elsewhere; ``client.stats()`` returns a ``b2c.Stats``.
 """
 
 from ._b2binpay import AccessToken, B2binpay, B2binpayCounters
@@ -40,6 +45,8 @@ from ._errors import (
     error_class,
     status_str,
 )
+from ._log import TRACE, set_log_level, set_log_stderr
+from ._stats import Latency, Stats
 from ._native import SONAME, LibraryNotFoundError, find_library, library_path
 from ._version import __version__
 
@@ -56,6 +63,11 @@ __all__ = [
     "AccessToken",
     "B2binpayCounters",
     "RetailCrm",
+    "Stats",
+    "Latency",
+    "set_log_level",
+    "set_log_stderr",
+    "TRACE",
     "sign_payload",
     "version",
     "status_str",

@@ -10,6 +10,8 @@ from . import _native
 from ._calls import call_verify, cstr, take_string
 from ._errors import ClosedError, Status, make_error
 from ._handle import Handle, Managed
+from ._log import LevelLike, LoggerLike, set_handle_logger
+from ._stats import Stats, handle_stats
 
 
 class AccessToken(NamedTuple):
@@ -97,6 +99,18 @@ class B2binpay(Managed):
         if st:
             raise make_error(st, ctypes.c_void_p())
         return B2binpayCounters(a.value, b.value, c.value)
+
+    def set_logger(self, logger: Optional[LoggerLike], level: Optional[LevelLike] = None) -> None:
+        """Route this handle's log events to ``logger`` (a logging.Logger)
+        instead of ``logging.getLogger("b2c")``, up to ``level`` (a logging level or a name;
+        None: the logger's effective level now). ``None`` removes it."""
+        set_handle_logger(self._handle(), "b2c_b2binpay_set_log_callback", logger, level)
+
+    def stats(self) -> Stats:
+        """This handle's statistics since creation (the Client.stats() keys; latency of the
+        endpoints ``token`` and ``token_refresh``; ``suspicious`` counts rejected unexpired
+        refresh tokens)."""
+        return handle_stats(self._handle(), "b2c_b2binpay_stats")
 
     @staticmethod
     def verify_callback(

@@ -17,6 +17,8 @@ from . import _native
 from ._errors import FeeError, FeeStatus, InvalidArgumentError, Status, StillPendingError, make_error
 from ._calls import as_bytes, cstr, take_string
 from ._handle import Handle, Managed
+from ._log import LevelLike, LoggerLike, set_handle_logger
+from ._stats import Stats, handle_stats
 
 StrOrBytes = Union[str, bytes, bytearray, memoryview]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -344,6 +346,17 @@ class Client(Managed):
             raise e
         return FeeResult(FeeStatus(fee.value), account_login, request_id)
 
+    def set_logger(self, logger: Optional[LoggerLike], level: Optional[LevelLike] = None) -> None:
+        """Route this client's log events to ``logger`` (a logging.Logger)
+        instead of ``logging.getLogger("b2c")``, up to ``level`` (a logging level or a name;
+        None: the logger's effective level now; call again after changing it). ``None``
+        removes it: the process-wide routing applies again."""
+        set_handle_logger(self._handle(), "b2c_client_set_log_callback", logger, level)
+
+    def stats(self) -> Stats:
+        """This client's statistics since creation (requests, retries by cause, token
+        exchanges, 401s, connections, latency per endpoint, ...)."""
+        return handle_stats(self._handle(), "b2c_client_stats")
 
 
 # A NULL function pointer of the callback type.

@@ -9,13 +9,13 @@ it. So a close() racing a fee_process() in another thread is never a use-after-f
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from ._errors import ClosedError, Status
 
 
 class Handle:
-    __slots__ = ("_ptr", "_free", "_lock", "_busy", "_closed", "_what")
+    __slots__ = ("_ptr", "_free", "_lock", "_busy", "_closed", "_what", "keep")
 
     def __init__(self, ptr: int, free: Callable[[int], None], what: str) -> None:
         self._ptr: Optional[int] = ptr
@@ -24,6 +24,9 @@ class Handle:
         self._busy = 0
         self._closed = False
         self._what = what
+        #: An object the native side may call into while the handle exists (its log
+        #: callback): held here, so it lives exactly as long as the native handle can use it.
+        self.keep: Any = None
 
     @property
     def closed(self) -> bool:

@@ -25,7 +25,16 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 from ._version import __version__
 
-__all__ = ["LibraryNotFoundError", "find_library", "lib", "PROGRESS_CB", "library_path", "SONAME"]
+__all__ = [
+    "LibraryNotFoundError",
+    "find_library",
+    "lib",
+    "PROGRESS_CB",
+    "LOG_CB",
+    "LogParams",
+    "library_path",
+    "SONAME",
+]
 
 ENV_VAR = "B2C_LIBRARY"
 
@@ -47,6 +56,24 @@ CSTR = c_char_p  # const char * input (NUL-terminated UTF-8)
 # int32_t (*b2c_progress_cb)(void *userdata, int32_t fee_status, uint32_t attempt,
 #                            uint64_t elapsed_ms)
 PROGRESS_CB = ctypes.CFUNCTYPE(c_int32, c_void_p, c_int32, c_uint32, c_uint64)
+
+
+class LogParams(ctypes.Structure):
+    """``b2c_log_params``: one log event, valid only during the callback (copy the strings).
+    Fields are only ever appended: read one only if it lies within ``struct_size``."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("level", c_int32),
+        ("target", c_char_p),
+        ("event", c_char_p),
+        ("message", c_void_p),  # read with message_len (string_at), not as a c_char_p
+        ("message_len", c_size_t),
+    ]
+
+
+# void (*b2c_log_callback)(void *userdata, const b2c_log_params *params)
+LOG_CB = ctypes.CFUNCTYPE(None, c_void_p, POINTER(LogParams))
 
 # ---- The ABI table: name -> (restype, argtypes) ----------------------------------------
 FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
@@ -86,6 +113,13 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
         [HANDLE, POINTER(c_uint64), POINTER(c_uint64), POINTER(c_uint64)],
     ),
     "b2c_b2binpay_verify_callback": (STATUS, [CSTR, CSTR, CSTR, CSTR, CSTR, CSTR, CSTR, OUT_HANDLE]),
+    # logs and statistics
+    "b2c_set_log_callback": (STATUS, [LOG_CB, c_void_p, c_int32, OUT_HANDLE]),
+    "b2c_client_set_log_callback": (STATUS, [HANDLE, LOG_CB, c_void_p, c_int32, OUT_HANDLE]),
+    "b2c_b2binpay_set_log_callback": (STATUS, [HANDLE, LOG_CB, c_void_p, c_int32, OUT_HANDLE]),
+    "b2c_set_log_stderr": (None, [c_int32]),
+    "b2c_client_stats": (STATUS, [HANDLE, OUT_STRING, OUT_HANDLE]),
+    "b2c_b2binpay_stats": (STATUS, [HANDLE, OUT_STRING, OUT_HANDLE]),
     # RetailCRM simple connection
     "b2c_retailcrm_token": (STATUS, [CSTR, CSTR, OUT_STRING, OUT_HANDLE]),
     "b2c_retailcrm_verify_token": (STATUS, [CSTR, CSTR, CSTR, OUT_HANDLE]),
@@ -277,12 +311,17 @@ _lock = threading.Lock()
 
 
 def lib() -> Lib:
-    """The library, loaded on first use (so ``import b2c`` never fails)."""
+    """The library, loaded on first use (so ``import b2c`` never fails). Loading it also
+    installs the process-wide log routing to ``logging.getLogger("b2c")`` (``_log``)."""
     global _lib
     if _lib is None:
         with _lock:
             if _lib is None:
-                _lib = Lib(find_library())
+                loaded = Lib(find_library())
+                from . import _log  # late: _log imports this module
+
+                _log.install_on_load(loaded)  # uses `loaded`, never lib(): we hold _lock
+                _lib = loaded
     return _lib
 
 

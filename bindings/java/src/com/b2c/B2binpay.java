@@ -7,6 +7,8 @@ import com.sun.jna.ptr.PointerByReference;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** One B2BINPAY credential and its tokens. Thread-safe. */
 public final class B2binpay extends NativeHandle {
@@ -18,7 +20,32 @@ public final class B2binpay extends NativeHandle {
     /** Keys: base_url, login, password; refresh_margin_s, deadline_ms and transport keys. */
     public B2binpay(String configJson) {
         super("B2binpay", create(configJson), Ffi.lib()::b2c_b2binpay_free);
+        retainUntilFreed(logRouter);
     }
+
+    /**
+     * Routes this handle's log events to {@code logger} (instead of the process-wide
+     * {@code Logger.getLogger("b2c")}) up to {@code level}; the suspicious refresh is a
+     * WARNING, logins and refreshes INFO, HTTP exchanges FINE. {@code Level.OFF} silences this
+     * handle (the suspicious event included). {@code logger == null} removes it and the
+     * process-wide routing applies again. Same rules as {@link Client#setLogger}.
+     */
+    public void setLogger(Logger logger, Level level) {
+        LogRouting.setHandleLogger(this, logRouter, Ffi.lib()::b2c_b2binpay_set_log_callback, logger, level);
+    }
+
+    /** This handle's statistics since creation (endpoints {@code token}, {@code token_refresh}). */
+    public Stats stats() {
+        return use(p -> {
+            PointerByReference out = new PointerByReference();
+            PointerByReference err = new PointerByReference();
+            Ffi.check(Ffi.lib().b2c_b2binpay_stats(p, out, err), err);
+            return Stats.fromLibrary(Ffi.take(out), "b2c_b2binpay_stats");
+        });
+    }
+
+    /** This handle's log callback (see {@link #setLogger}); lives as long as the native handle. */
+    private final LogRouting.Router logRouter = new LogRouting.Router(null);
 
     private static Pointer create(String json) {
         Objects.requireNonNull(json, "configJson");

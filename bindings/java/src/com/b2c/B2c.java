@@ -3,6 +3,7 @@ package com.b2c;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
+import java.util.logging.Level;
 
 /** Library-wide information. */
 public final class B2c {
@@ -30,6 +31,20 @@ public final class B2c {
             Package pkg = B2c.class.getPackage();
             return pkg == null ? null : pkg.getImplementationVersion();
         }
+    }
+
+    /**
+     * Sets the level of {@code Logger.getLogger("b2c")}, where the library's log events go
+     * (every handle without a logger of its own), and the library's own level to match: FINE
+     * adds one event per HTTP exchange, INFO the token exchanges, 401s and retries, WARNING
+     * (the default while the logger has no level of its own) what an operator should look at,
+     * such as a suspicious B2BINPAY refresh; {@code Level.OFF} silences the library. null
+     * clears the logger's level (it inherits again) and puts the library back at WARNING.
+     * Call this rather than {@code setLevel} on the logger (the library cannot see that), or
+     * call it again after changing the logger's level another way. Loads the library if needed.
+     */
+    public static void setLogLevel(Level level) {
+        LogRouting.setLevel(level);
     }
 
     /** The native library version, e.g. "0.1.0". Loads the library if needed. */

@@ -53,6 +53,18 @@ public interface B2cLibrary extends Library {
     }
 
     /**
+     * {@code b2c_log_callback}: {@code params} points to a {@code b2c_log_params}, valid only
+     * during the call (copy the strings). Called on the thread that made the library call.
+     * It must not throw (an exception would unwind through native frames), and JNA frees the
+     * native trampoline once the Java object is garbage collected, so keep it strongly
+     * reachable for as long as it is installed. The typed wrappers
+     * ({@link B2c#setLogLevel}, {@link Client#setLogger}, {@link B2binpay#setLogger}) do both.
+     */
+    interface LogCallback extends Callback {
+        void invoke(Pointer userdata, Pointer params);
+    }
+
+    /**
      * The process-wide instance (loaded on first use, see the class comment). Throws
      * {@link UnsatisfiedLinkError} naming every place tried when libb2c cannot be found, or
      * naming {@code B2C_LIBRARY} and its value when that is set but not a loadable file.
@@ -75,6 +87,12 @@ public interface B2cLibrary extends Library {
     void b2c_error_free(Pointer err);
 
     void b2c_string_free(Pointer s);
+
+    // ---- logs ---------------------------------------------------------------------------
+    /** Process-wide callback; {@code maxLevel} a {@code b2c_log_level} (1 ERROR .. 5 TRACE). */
+    int b2c_set_log_callback(LogCallback callback, Pointer userdata, int maxLevel, PointerByReference err);
+
+    void b2c_set_log_stderr(int on);
 
     // ---- keys, JWT, payload signatures ----------------------------------------------------
     int b2c_key_generate(PointerByReference out, PointerByReference err);
@@ -108,6 +126,11 @@ public interface B2cLibrary extends Library {
                         ProgressCallback onProgress, Pointer userdata, IntByReference outFeeStatus,
                         PointerByReference err);
 
+    int b2c_client_set_log_callback(Pointer client, LogCallback callback, Pointer userdata, int maxLevel,
+                                    PointerByReference err);
+
+    int b2c_client_stats(Pointer client, PointerByReference outJson, PointerByReference err);
+
     // ---- CRM Open API ---------------------------------------------------------------------
     int b2c_crm_sign_request(String apiKey, String method, byte[] body, SizeT bodyLen,
                              PointerByReference outSignature, PointerByReference err);
@@ -136,6 +159,11 @@ public interface B2cLibrary extends Library {
     int b2c_b2binpay_verify_callback(String login, String password, String status, String amount,
                                      String trackingId, String metaTime, String sign,
                                      PointerByReference err);
+
+    int b2c_b2binpay_set_log_callback(Pointer handle, LogCallback callback, Pointer userdata, int maxLevel,
+                                      PointerByReference err);
+
+    int b2c_b2binpay_stats(Pointer handle, PointerByReference outJson, PointerByReference err);
 
     // ---- RetailCRM ------------------------------------------------------------------------
     int b2c_retailcrm_token(String secret, String apiKey, PointerByReference outToken,

@@ -8,6 +8,8 @@ import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * A B2COPY client for one service admin (configuration, key, tokens, keep-alive connections).
@@ -32,7 +34,36 @@ public final class Client extends NativeHandle {
      * INSECURE_URL) or {@link KeyFormatException}. No network traffic happens here. */
     public Client(String configJson) {
         super("Client", create(configJson), Ffi.lib()::b2c_client_free);
+        retainUntilFreed(logRouter);
     }
+
+    /**
+     * Routes this client's log events to {@code logger} (instead of the process-wide
+     * {@code Logger.getLogger("b2c")}) up to {@code level}: FINE includes one event per HTTP
+     * exchange, INFO the token exchanges, 401s and retries, WARNING what an operator should
+     * look at; {@code Level.OFF} silences this client. The logger's own level and handlers
+     * filter as usual. {@code logger == null} removes it ({@code level} is then ignored) and
+     * the process-wide routing applies again. Handlers run on the thread that made the call;
+     * they must not call this client (other than {@link #stats()}); an exception they throw
+     * drops that one event.
+     */
+    public void setLogger(Logger logger, Level level) {
+        LogRouting.setHandleLogger(this, logRouter, Ffi.lib()::b2c_client_set_log_callback, logger, level);
+    }
+
+    /** This client's statistics since creation (requests, retries by cause, token exchanges,
+     * 401s, connections, latency per endpoint). */
+    public Stats stats() {
+        return use(p -> {
+            PointerByReference out = new PointerByReference();
+            PointerByReference err = new PointerByReference();
+            Ffi.check(Ffi.lib().b2c_client_stats(p, out, err), err);
+            return Stats.fromLibrary(Ffi.take(out), "b2c_client_stats");
+        });
+    }
+
+    /** This client's log callback (see {@link #setLogger}); lives as long as the native client. */
+    private final LogRouting.Router logRouter = new LogRouting.Router(null);
 
     private static Pointer create(String json) {
         Objects.requireNonNull(json, "configJson");

@@ -2,15 +2,253 @@ package com.b2c;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A minimal JSON encoder for flat configuration maps: String, Character, Boolean, null and
  * numbers (Byte/Short/Integer/Long/BigInteger/BigDecimal, finite Float/Double). Anything else
  * is an IllegalArgumentException.
+ *
+ * <p>And a small parser ({@link #parse}) for what the library returns (e.g. the statistics).
  */
 public final class Json {
     private Json() {}
+
+    /** Nesting deeper than this is refused (no stack overflow on hostile input). */
+    static final int MAX_DEPTH = 64;
+
+    /**
+     * Parses one JSON value (RFC 8259), with nothing but whitespace around it. Objects are
+     * {@code Map<String, Object>} (insertion order; a repeated key keeps the last value),
+     * arrays {@code List<Object>}, strings {@code String}, {@code true}/{@code false}
+     * {@code Boolean}, {@code null} null; an integer is a {@code Long} when it fits, else a
+     * {@code BigInteger}; a number with a fraction or exponent is a {@code BigDecimal}.
+     *
+     * @throws IllegalArgumentException on malformed JSON (the message gives the offset)
+     */
+    public static Object parse(String json) {
+        Objects.requireNonNull(json, "json");
+        Parser p = new Parser(json);
+        p.ws();
+        Object v = p.value(0);
+        p.ws();
+        if (p.i != json.length()) {
+            throw p.fail("trailing characters");
+        }
+        return v;
+    }
+
+    private static final class Parser {
+        final String s;
+        int i;
+
+        Parser(String s) {
+            this.s = s;
+        }
+
+        IllegalArgumentException fail(String what) {
+            return new IllegalArgumentException("malformed JSON at offset " + i + ": " + what);
+        }
+
+        void ws() {
+            while (i < s.length()) {
+                char c = s.charAt(i);
+                if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+                    break;
+                }
+                i++;
+            }
+        }
+
+        void expect(char c) {
+            if (i >= s.length() || s.charAt(i) != c) {
+                throw fail("expected '" + c + "'");
+            }
+            i++;
+        }
+
+        void literal(String word) {
+            if (!s.startsWith(word, i)) {
+                throw fail("unexpected character");
+            }
+            i += word.length();
+        }
+
+        Object value(int depth) {
+            if (depth > MAX_DEPTH) {
+                throw fail("nested deeper than " + MAX_DEPTH);
+            }
+            if (i >= s.length()) {
+                throw fail("unexpected end");
+            }
+            char c = s.charAt(i);
+            switch (c) {
+                case '{': return object(depth);
+                case '[': return array(depth);
+                case '"': return string();
+                case 't': literal("true"); return Boolean.TRUE;
+                case 'f': literal("false"); return Boolean.FALSE;
+                case 'n': literal("null"); return null;
+                default:
+                    if (c == '-' || (c >= '0' && c <= '9')) {
+                        return number();
+                    }
+                    throw fail("unexpected character");
+            }
+        }
+
+        Map<String, Object> object(int depth) {
+            expect('{');
+            Map<String, Object> m = new LinkedHashMap<>();
+            ws();
+            if (i < s.length() && s.charAt(i) == '}') {
+                i++;
+                return m;
+            }
+            while (true) {
+                ws();
+                if (i >= s.length() || s.charAt(i) != '"') {
+                    throw fail("expected a string key");
+                }
+                String k = string();
+                ws();
+                expect(':');
+                ws();
+                m.put(k, value(depth + 1));
+                ws();
+                if (i < s.length() && s.charAt(i) == ',') {
+                    i++;
+                    continue;
+                }
+                expect('}');
+                return m;
+            }
+        }
+
+        List<Object> array(int depth) {
+            expect('[');
+            List<Object> a = new ArrayList<>();
+            ws();
+            if (i < s.length() && s.charAt(i) == ']') {
+                i++;
+                return a;
+            }
+            while (true) {
+                ws();
+                a.add(value(depth + 1));
+                ws();
+                if (i < s.length() && s.charAt(i) == ',') {
+                    i++;
+                    continue;
+                }
+                expect(']');
+                return a;
+            }
+        }
+
+        String string() {
+            expect('"');
+            StringBuilder sb = new StringBuilder();
+            while (true) {
+                if (i >= s.length()) {
+                    throw fail("unterminated string");
+                }
+                char c = s.charAt(i++);
+                if (c == '"') {
+                    return sb.toString();
+                }
+                if (c < 0x20) {
+                    throw fail("control character in a string");
+                }
+                if (c != '\\') {
+                    sb.append(c);
+                    continue;
+                }
+                if (i >= s.length()) {
+                    throw fail("unterminated escape");
+                }
+                char e = s.charAt(i++);
+                switch (e) {
+                    case '"': sb.append('"'); break;
+                    case '\\': sb.append('\\'); break;
+                    case '/': sb.append('/'); break;
+                    case 'b': sb.append('\b'); break;
+                    case 'f': sb.append('\f'); break;
+                    case 'n': sb.append('\n'); break;
+                    case 'r': sb.append('\r'); break;
+                    case 't': sb.append('\t'); break;
+                    case 'u':
+                        if (i + 4 > s.length()) {
+                            throw fail("short unicode escape");
+                        }
+                        int cp = 0;
+                        for (int k = 0; k < 4; k++) {
+                            char h = s.charAt(i + k);
+                            int d = h < 0x80 ? Character.digit(h, 16) : -1;
+                            if (d < 0) {
+                                throw fail("bad unicode escape");
+                            }
+                            cp = cp * 16 + d;
+                        }
+                        i += 4;
+                        sb.append((char) cp);
+                        break;
+                    default:
+                        throw fail("bad escape");
+                }
+            }
+        }
+
+        Object number() {
+            int start = i;
+            if (s.charAt(i) == '-') {
+                i++;
+            }
+            if (i < s.length() && s.charAt(i) == '0') {
+                i++;
+            } else if (i < s.length() && s.charAt(i) >= '1' && s.charAt(i) <= '9') {
+                while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+                    i++;
+                }
+            } else {
+                throw fail("bad number");
+            }
+            boolean integer = true;
+            if (i < s.length() && s.charAt(i) == '.') {
+                integer = false;
+                i++;
+                digits();
+            }
+            if (i < s.length() && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+                integer = false;
+                i++;
+                if (i < s.length() && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+                    i++;
+                }
+                digits();
+            }
+            String t = s.substring(start, i);
+            if (!integer) {
+                return new BigDecimal(t);
+            }
+            BigInteger b = new BigInteger(t);
+            return b.bitLength() < 64 ? (Object) b.longValue() : b;
+        }
+
+        void digits() {
+            int from = i;
+            while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+                i++;
+            }
+            if (i == from) {
+                throw fail("bad number");
+            }
+        }
+    }
 
     public static String encode(Map<String, ?> map) {
         StringBuilder sb = new StringBuilder(256);

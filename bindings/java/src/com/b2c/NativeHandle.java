@@ -19,6 +19,7 @@ abstract class NativeHandle implements AutoCloseable {
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Cleaner.Cleanable cleanable;
+    private final Releaser releaser;
     private final String kind;
     private Pointer ptr;
 
@@ -26,6 +27,8 @@ abstract class NativeHandle implements AutoCloseable {
     private static final class Releaser implements Runnable {
         private final Pointer ptr;
         private final Consumer<Pointer> free;
+        /** Kept reachable until the native object is freed (e.g. a log callback it holds). */
+        volatile Object retained;
 
         Releaser(Pointer ptr, Consumer<Pointer> free) {
             this.ptr = ptr;
@@ -35,6 +38,7 @@ abstract class NativeHandle implements AutoCloseable {
         @Override
         public void run() {
             free.accept(ptr);
+            retained = null;
         }
     }
 
@@ -44,7 +48,17 @@ abstract class NativeHandle implements AutoCloseable {
         }
         this.kind = kind;
         this.ptr = ptr;
-        this.cleanable = CLEANER.register(this, new Releaser(ptr, free));
+        this.releaser = new Releaser(ptr, free);
+        this.cleanable = CLEANER.register(this, releaser);
+    }
+
+    /**
+     * Keeps {@code o} (which must not reference this handle) strongly reachable until the native
+     * object has been freed, by {@link #close()} or by the Cleaner: a callback the native object
+     * holds must outlive it, even when the handle itself becomes unreachable first.
+     */
+    final void retainUntilFreed(Object o) {
+        releaser.retained = o;
     }
 
     /** Runs {@code f} with the live pointer. */

@@ -68,6 +68,9 @@ final class NativeLoader {
             String error = null;
             try {
                 loaded = load();
+                // The library's events go to java.util.logging from the start (README, "Logs
+                // and statistics"); never fails the load.
+                LogRouting.installAtLoad(loaded.lib);
             } catch (UnsatisfiedLinkError e) {
                 error = e.getMessage();
             } catch (RuntimeException | LinkageError e) {

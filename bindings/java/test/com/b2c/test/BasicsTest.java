@@ -11,8 +11,10 @@ import com.b2c.B2c;
 import com.b2c.Status;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Version and status text (env B2C_EXPECTED_VERSION: the version scripts/version.sh prints). */
+@ExtendWith(LogScanExtension.class)
 class BasicsTest {
 
     @Test

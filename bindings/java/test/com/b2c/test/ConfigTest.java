@@ -13,10 +13,12 @@ import com.b2c.Status;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Map;
 
 /** Client configuration checks (no network traffic). */
+@ExtendWith(LogScanExtension.class)
 class ConfigTest {
     static Key key;
     static String pem;

@@ -15,6 +15,7 @@ import com.b2c.TimeoutException;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +32,7 @@ import java.util.regex.Pattern;
  * B2C_HEADER, default {@code <root>/include/b2c.h}), where every enumerator but B2C_OK is
  * preceded by a comment with "Exception family: &lt;Family&gt;.".
  */
+@ExtendWith(LogScanExtension.class)
 class ExceptionFamilyTest {
 
     static final class Entry {

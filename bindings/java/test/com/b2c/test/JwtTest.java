@@ -11,12 +11,14 @@ import com.b2c.Jwt;
 import com.b2c.Key;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.time.Duration;
 
 /** External JWTs, verified with java.security.Signature. */
+@ExtendWith(LogScanExtension.class)
 class JwtTest {
 
     @Test

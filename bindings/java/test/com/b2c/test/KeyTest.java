@@ -11,6 +11,7 @@ import com.b2c.KeyFormatException;
 import com.b2c.Status;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -22,6 +23,7 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 
 /** Key generation, PEM round trips, the fixtures under tests/fixtures/keys. */
+@ExtendWith(LogScanExtension.class)
 class KeyTest {
     static String fixtures() {
         return Support.root() + "/tests/fixtures/keys/";

@@ -14,6 +14,7 @@ import com.b2c.LibrarySource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.File;
 import java.io.IOException;
@@ -39,6 +40,7 @@ import java.util.stream.Stream;
  * build-jar.sh bundled), B2C_JAR (that jar), B2C_JAR_NOLIB (a jar without a bundled copy),
  * JNA_JAR, B2C_EXPECTED_VERSION.
  */
+@ExtendWith(LogScanExtension.class)
 class LibraryLoadingTest {
     static final String RESOURCE = "linux-x86-64/libb2c.so";
     static Path tmp;

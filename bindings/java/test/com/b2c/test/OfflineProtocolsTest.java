@@ -13,11 +13,13 @@ import com.b2c.RetailCrm;
 import com.b2c.Status;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /** CRM Open API, B2BINPAY and RetailCRM calls that need no server. */
+@ExtendWith(LogScanExtension.class)
 class OfflineProtocolsTest {
     static final byte[] BODY = "{\"amount\":\"10.00\"}".getBytes(StandardCharsets.UTF_8);
 

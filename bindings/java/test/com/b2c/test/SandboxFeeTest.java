@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The B2COPY fee flow against the run's b2c-sandbox (one client shared by the tests). */
-@ExtendWith(SandboxExtension.class)
+@ExtendWith({SandboxExtension.class, LogScanExtension.class})
 class SandboxFeeTest {
     static Sandbox sb;
     static Client c;

@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * are set up with the sandbox's control surface ({@code b2binpay/ttls},
  * {@code b2binpay/consume-refresh}), never by sleeping.
  */
-@ExtendWith(SandboxExtension.class)
+@ExtendWith({SandboxExtension.class, LogScanExtension.class})
 class SandboxProtocolsTest {
     static Sandbox sb;
     static String url;

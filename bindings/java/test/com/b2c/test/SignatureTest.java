@@ -13,12 +13,14 @@ import com.b2c.Status;
 import com.sun.jna.Native;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
 
 /** Payload signatures (HMAC-SHA256) against javax.crypto.Mac. */
+@ExtendWith(LogScanExtension.class)
 class SignatureTest {
 
     @Test
