@@ -110,6 +110,8 @@ struct State {
 pub struct B2copyEmulator {
     cfg: SandboxConfig,
     state: Mutex<State>,
+    /// Token exchanges (authexternalcrm, refreshtoken) being answered right now.
+    exchanges_in_flight: std::sync::atomic::AtomicU64,
 }
 
 /// Tokens kept before expired ones are pruned.
@@ -129,6 +131,7 @@ impl B2copyEmulator {
                 stats: Stats::default(),
                 rng: fastrand::Rng::new(),
             }),
+            exchanges_in_flight: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -543,8 +546,21 @@ impl Emulator for B2copyEmulator {
                 .with_header("Allow", "POST");
         }
         match req.path.as_str() {
-            wire::PATH_AUTH => self.auth(req),
-            wire::PATH_REFRESH => self.refresh(req),
+            wire::PATH_AUTH | wire::PATH_REFRESH => {
+                use std::sync::atomic::Ordering;
+                let now = self.exchanges_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                {
+                    let mut st = self.state.lock();
+                    st.stats.exchanges_concurrent_max = st.stats.exchanges_concurrent_max.max(now);
+                }
+                let reply = if req.path == wire::PATH_AUTH {
+                    self.auth(req)
+                } else {
+                    self.refresh(req)
+                };
+                self.exchanges_in_flight.fetch_sub(1, Ordering::SeqCst);
+                reply
+            }
             wire::PATH_PROCESS => self.process(req),
             _ => gateway_error(404, CODE_NOT_FOUND, "not found"),
         }

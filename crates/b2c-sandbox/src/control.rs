@@ -53,6 +53,7 @@ pub fn stats_json(c: &ControlEmulator) -> Value {
             "auth_ok": b.auth_ok, "auth_rejected": b.auth_rejected,
             "refresh_ok": b.refresh_ok, "refresh_rejected": b.refresh_rejected,
             "process_calls": b.process_calls, "faults_injected": c.faults.injected(),
+            "exchanges_concurrent_max": b.exchanges_concurrent_max,
         },
         "b2binpay": {
             "token_calls": p.token_calls, "token_ok": p.token_ok, "token_rejected": p.token_rejected,

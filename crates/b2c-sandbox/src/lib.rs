@@ -154,6 +154,8 @@ pub struct Stats {
     pub process_calls: u64,
     /// Faults applied (scripted or random; the baseline `Faults::latency` is not counted).
     pub faults_injected: u64,
+    /// Most token exchanges (authexternalcrm + refreshtoken) answered at the same time.
+    pub exchanges_concurrent_max: u64,
 }
 
 /// One vendor emulator mounted on the shared server.
