@@ -22,6 +22,7 @@ want pkg-config command -v pkg-config
 want valgrind command -v valgrind
 want strace command -v strace
 want openssl command -v openssl
+want curl command -v curl
 want python3-venv python3 -c 'import venv, ensurepip'
 want php-cli command -v php
 want phpunit command -v phpunit

@@ -51,6 +51,7 @@ run "header drift (include/b2c.h)" header_drift
 run "ABI (exports and header vs abi/libb2c.abi)" scripts/abi-check.py
 run "rust (cargo test)" cargo test --workspace --no-fail-fast
 run "C ABI (gcc -Wall -Wextra -Werror: valgrind, ASan+UBSan, static, strace)" scripts/test-c.sh
+run "token store across processes (b2c CLI: 8 runs, SIGKILL of the lock holder, torn record)" scripts/test-store.sh
 run "python (pytest)" scripts/test-python.sh
 run "php (phpunit)" scripts/test-php.sh
 run "java (JUnit 5)" scripts/test-java.sh
