@@ -163,6 +163,29 @@ enum Command {
     /// Charge the fees due for a withdrawal (B2COPY processext), optionally waiting for the
     /// final status. Prints each status seen and ends with `final: <STATUS>`.
     Fee(FeeArgs),
+    /// Any other B2COPY request with the client's access token (refreshed and renewed as
+    /// for `fee`); prints the response body; exit 0 for a 2xx answer, 1 otherwise.
+    Call(CallArgs),
+    /// A signed CRM Open API call (key + signature over the bytes sent; JSON bodies go in
+    /// their normal form unless --raw); prints the response body; exit 3 on
+    /// invalid_signature, 1 on another non-2xx answer.
+    CrmCall {
+        /// GET, POST, PUT, PATCH or DELETE.
+        method: String,
+        /// The path relative to --base-url, with an optional query.
+        path: String,
+        /// The CRM's base URL.
+        #[arg(long, value_name = "URL")]
+        base_url: String,
+        #[command(flatten)]
+        key: ApiKeyArgs,
+        /// Send the contents of this file as the body.
+        #[arg(long, value_name = "FILE")]
+        data_file: Option<PathBuf>,
+        /// Send and sign the body's bytes untouched (not in the JSON normal form).
+        #[arg(long)]
+        raw: bool,
+    },
     /// Run the offline sandbox (the same flags as b2c-sandbox; `b2c sandbox --help`).
     #[command(disable_help_flag = true)]
     Sandbox {
@@ -265,8 +288,9 @@ struct ClaimArgs {
     issuer: String,
 }
 
+/// What makes a B2COPY client: base URL, key, claims, token store.
 #[derive(Args)]
-struct FeeArgs {
+struct ClientArgs {
     /// The B2COPY base URL (https; http only for loopback).
     #[arg(long, env = "B2C_BASE_URL", hide_env_values = true, value_name = "URL")]
     base_url: String,
@@ -274,6 +298,32 @@ struct FeeArgs {
     key: KeyArg,
     #[command(flatten)]
     claims: ClaimArgs,
+    /// Keep the token pair in this directory (mode 0700, created if missing) and share it with
+    /// every other process using it: runs one after another authenticate once.
+    #[arg(long, env = "B2C_TOKEN_STORE", value_name = "DIR")]
+    token_store: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CallArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// GET, POST, PUT, PATCH or DELETE.
+    method: String,
+    /// The path relative to the base URL, with an optional query (e.g. /api/admin/...?x=1).
+    path: String,
+    /// Send the contents of this file as the JSON body.
+    #[arg(long, value_name = "FILE")]
+    data_file: Option<PathBuf>,
+    /// Retry a POST or PATCH like an idempotent call.
+    #[arg(long)]
+    idempotent: bool,
+}
+
+#[derive(Args)]
+struct FeeArgs {
+    #[command(flatten)]
+    client: ClientArgs,
     /// The investment account's login.
     #[arg(
         long,
@@ -296,10 +346,6 @@ struct FeeArgs {
     /// Polling interval while PENDING, jittered to 75-125 % (default 4000).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     poll_interval_ms: Option<u64>,
-    /// Keep the token pair in this directory (mode 0700, created if missing) and share it with
-    /// every other process using it: runs one after another authenticate once.
-    #[arg(long, env = "B2C_TOKEN_STORE", value_name = "DIR")]
-    token_store: Option<PathBuf>,
 }
 
 /// The body to sign or check: `--file PATH`, else stdin.
@@ -409,6 +455,15 @@ pub fn run(args: Vec<OsString>) -> u8 {
         Command::Jwt { key, claims } => jwt(&key, &claims),
         Command::Sign { key, body } => sign(key, &body),
         Command::Fee(a) => fee(a),
+        Command::Call(a) => call(a),
+        Command::CrmCall {
+            method,
+            path,
+            base_url,
+            key,
+            data_file,
+            raw,
+        } => crm_call(&method, &path, &base_url, key, &data_file, raw),
         Command::Sandbox { args } => {
             return u8::try_from(b2c_sandbox::cli_main(args)).unwrap_or(Exit::Failure as u8)
         }
@@ -539,12 +594,10 @@ fn sign(key: HmacKeyArgs, body: &BodyArg) -> CmdResult {
     Ok(Exit::Ok)
 }
 
-fn fee(a: FeeArgs) -> CmdResult {
+/// The client configuration and key the client flags describe.
+fn client_config(a: &ClientArgs) -> Result<(ClientConfig, PrivateKey), CliError> {
     let key = load_key(&a.key)?;
     let mut cfg = ClientConfig::new(a.base_url.clone(), jwt_params(&a.claims));
-    if let Some(ms) = a.poll_interval_ms {
-        cfg.poll_interval = Duration::from_millis(ms);
-    }
     if let Some(dir) = &a.token_store {
         let dir = if dir.is_absolute() {
             dir.clone()
@@ -554,6 +607,47 @@ fn fee(a: FeeArgs) -> CmdResult {
                 .join(dir)
         };
         cfg.token_store = b2c_core::store::StoreSpec::File(dir);
+    }
+    Ok((cfg, key))
+}
+
+/// Print an answer's body; exit 0 for 2xx, 1 otherwise (the status on stderr).
+fn print_answer(resp: &b2c_core::calls::CallResponse) -> CmdResult {
+    let mut out = std::io::stdout();
+    let _ = out.write_all(&resp.body);
+    if !resp.body.ends_with(b"\n") && !resp.body.is_empty() {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+    if (200..300).contains(&resp.status) {
+        Ok(Exit::Ok)
+    } else {
+        eprintln!("error: HTTP {}", resp.status);
+        Ok(Exit::Failure)
+    }
+}
+
+fn read_data_file(p: &Option<PathBuf>) -> Result<Vec<u8>, CliError> {
+    match p {
+        None => Ok(Vec::new()),
+        Some(p) => read_body(&BodyArg {
+            file: Some(p.clone()),
+        }),
+    }
+}
+
+fn call(a: CallArgs) -> CmdResult {
+    let (cfg, key) = client_config(&a.client)?;
+    let body = read_data_file(&a.data_file)?;
+    let client = Client::new(cfg, key)?;
+    let resp = client.call(&a.method, &a.path, &body, a.idempotent.then_some(true))?;
+    print_answer(&resp)
+}
+
+fn fee(a: FeeArgs) -> CmdResult {
+    let (mut cfg, key) = client_config(&a.client)?;
+    if let Some(ms) = a.poll_interval_ms {
+        cfg.poll_interval = Duration::from_millis(ms);
     }
     let wait = a.wait.filter(|s| *s > 0).map(Duration::from_secs);
     let client = Client::new(cfg, key)?;
@@ -591,6 +685,29 @@ fn verdict(valid: bool, what: &str) -> CmdResult {
         )
         .into())
     }
+}
+
+fn crm_call(
+    method: &str,
+    path: &str,
+    base_url: &str,
+    key: ApiKeyArgs,
+    data_file: &Option<PathBuf>,
+    raw: bool,
+) -> CmdResult {
+    let api_key = key.resolve()?;
+    let body = read_data_file(data_file)?;
+    let cfg = b2c_core::crm_openapi::CrmConfig {
+        base_url: b2c_core::http::Url::parse(base_url)?,
+        api_key,
+        deadline: Duration::from_secs(30),
+        raw_body: raw,
+        retry: Default::default(),
+    };
+    let http = b2c_core::http::HttpClient::new(b2c_core::http::HttpConfig::default())?;
+    let crm = b2c_core::crm_openapi::Crm::new(cfg, http)?;
+    let resp = crm.call(method, path, &body, Default::default())?;
+    print_answer(&resp)
 }
 
 fn crm_sign(key: ApiKeyArgs, method: &str, body: &BodyArg) -> CmdResult {

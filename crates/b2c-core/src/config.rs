@@ -362,6 +362,39 @@ pub fn token_store(o: &Obj) -> Result<StoreSpec> {
     }
 }
 
+/// Keys of the CRM Open API handle configuration besides [`HTTP_KEYS`].
+pub const CRM_KEYS: &[(&str, &str)] = &[
+    (
+        "base_url",
+        "string, required: the CRM's https base URL (the paths of calls are relative to it)",
+    ),
+    ("api_key", "string, required: the CRM Open API key"),
+    (
+        "deadline_ms",
+        "number, default 30000: one call with its retries",
+    ),
+    (
+        "raw_body",
+        "bool, default false: send and sign bodies untouched instead of in the JSON normal form",
+    ),
+];
+
+/// Parse the CRM Open API handle configuration.
+pub fn crm_config_from_json(json: &str) -> Result<(crate::crm_openapi::CrmConfig, HttpConfig)> {
+    let o = parse_object(json, &[CRM_KEYS, HTTP_KEYS])?;
+    let api_key = zeroize::Zeroizing::new(o.req_string("api_key")?);
+    let http = http_config(&o)?;
+    let base_url = base_url(&o, "base_url", &http)?;
+    let cfg = crate::crm_openapi::CrmConfig {
+        base_url,
+        api_key,
+        deadline: o.ms("deadline_ms", 30_000)?,
+        raw_body: o.bool("raw_body")?.unwrap_or(false),
+        retry: crate::retry::RetryPolicy::default(),
+    };
+    Ok((cfg, http))
+}
+
 /// Parse the B2BINPAY handle configuration.
 pub fn b2binpay_config_from_json(
     json: &str,

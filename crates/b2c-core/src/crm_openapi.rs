@@ -14,9 +14,28 @@
 //! whitespace, `\/` escaping, unicode escaping, number formatting). Serialise once, sign
 //! that buffer, send that buffer. The payload is treated as UTF-8 bytes as-is.
 //!
+//! # The handle: [`Crm`]
+//!
+//! [`Crm::call`] adds `key`, signs exactly the bytes it sends, and maps 403
+//! `invalid_api_key` / `invalid_signature` to their errors. Which bytes it sends: the vendor's
+//! samples sign `JSON.stringify(JSON.parse(body))`, not the raw body, so a server that
+//! verifies the same way refuses a body not already in that form. By default `call` therefore
+//! sends JSON bodies in that normal form ([`crate::json_normal`]): it is the body, and what
+//! is signed, under either reading. The normal form never changes a value; where it would
+//! (a number a double cannot hold, a duplicate key) the call fails with an error naming raw
+//! mode. Raw mode (`raw_body`) sends and signs the caller's bytes untouched.
+//!
 //! The API key is a secret: it is never formatted into an error message.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use zeroize::Zeroizing;
+
+use crate::calls::{self, CallResponse};
+use crate::clock::Clock;
+use crate::retry::RetryPolicy;
+use crate::telemetry::Telemetry;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{HttpClient, Method, Request, Response, Url};
@@ -188,17 +207,21 @@ pub fn send(
 
 /// Map a vendor 403 authentication error to a distinct [`Error`]; `None` otherwise.
 pub fn classify_auth_error(resp: &Response) -> Option<Error> {
-    if resp.status != wire::AUTH_ERROR_STATUS {
+    auth_error(resp.status, &resp.body)
+}
+
+fn auth_error(status: u16, body: &[u8]) -> Option<Error> {
+    if status != wire::AUTH_ERROR_STATUS {
         return None;
     }
-    let body = String::from_utf8_lossy(&resp.body);
+    let body = String::from_utf8_lossy(body);
     if body.contains(wire::ERR_INVALID_API_KEY) {
         Some(
             Error::new(
                 ErrorKind::AuthRejected,
                 "CRM Open API rejected the API key (403 invalid_api_key)",
             )
-            .with_http_status(resp.status),
+            .with_http_status(status),
         )
     } else if body.contains(wire::ERR_INVALID_SIGNATURE) {
         Some(
@@ -207,7 +230,7 @@ pub fn classify_auth_error(resp: &Response) -> Option<Error> {
                 "CRM Open API rejected the request signature (403 invalid_signature): \
                  the signed bytes must be exactly the bytes sent",
             )
-            .with_http_status(resp.status),
+            .with_http_status(status),
         )
     } else {
         None
@@ -351,5 +374,136 @@ mod tests {
         let plain = Url::parse("http://example.com").unwrap();
         let e = send(&http, &plain, "k", "POST", "/x", b"{}", dl).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InsecureUrl);
+    }
+}
+
+/// Settings of a [`Crm`] handle.
+#[derive(Clone)]
+pub struct CrmConfig {
+    pub base_url: Url,
+    pub api_key: Zeroizing<String>,
+    /// One call with its retries.
+    pub deadline: Duration,
+    /// Send and sign bodies exactly as given (default: the JSON normal form).
+    pub raw_body: bool,
+    pub retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for CrmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrmConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .field("deadline", &self.deadline)
+            .field("raw_body", &self.raw_body)
+            .finish()
+    }
+}
+
+/// A CRM Open API client for one API key: signed calls over one keep-alive pool.
+pub struct Crm {
+    cfg: CrmConfig,
+    http: HttpClient,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Crm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crm").field("cfg", &self.cfg).finish()
+    }
+}
+
+/// Per-call choices of [`Crm::call`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CrmCallOptions {
+    /// Override the method's idempotency for retries (POST and PATCH are not retried).
+    pub idempotent: Option<bool>,
+    /// Override the handle's `raw_body`.
+    pub raw_body: Option<bool>,
+}
+
+const TARGET: &str = "crm";
+
+impl Crm {
+    pub fn new(cfg: CrmConfig, http: HttpClient) -> Result<Crm> {
+        check_api_key(&cfg.api_key)?;
+        crate::http::check_scheme(&cfg.base_url, http.config().allow_insecure_http)?;
+        http.telemetry().redactor.add(&cfg.api_key);
+        Ok(Crm {
+            clock: http.clock().clone(),
+            cfg,
+            http,
+        })
+    }
+
+    /// The handle's log sink and statistics.
+    pub fn telemetry(&self) -> &Arc<Telemetry> {
+        self.http.telemetry()
+    }
+
+    /// `method` on `path` (relative to base_url, with an optional query) with `body`:
+    /// `key` always, `signature` over the bytes sent for POST, PUT and PATCH with a body.
+    /// A GET or DELETE takes no body. Every final answer is returned whatever its status
+    /// (see [`crate::calls`]), except 403 `invalid_api_key` ([`ErrorKind::AuthRejected`])
+    /// and 403 `invalid_signature` ([`ErrorKind::SignatureInvalid`]).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        opts: CrmCallOptions,
+    ) -> Result<CallResponse> {
+        let r = (|| {
+            let m = parse_method(method)?;
+            let url = calls::join_path(&self.cfg.base_url, path)?;
+            if matches!(m, Method::Get | Method::Delete) && !body.is_empty() {
+                return Err(Error::invalid_arg(format!(
+                    "CRM Open API: a {} request has no body",
+                    m.as_str()
+                )));
+            }
+            let raw = opts.raw_body.unwrap_or(self.cfg.raw_body);
+            let sent: Zeroizing<Vec<u8>> = Zeroizing::new(if body.is_empty() || raw {
+                body.to_vec()
+            } else {
+                crate::json_normal::normalize(body)?
+            });
+            let headers = sign_request(&self.cfg.api_key, m.as_str(), &sent)?;
+            let refs: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let idempotent = opts
+                .idempotent
+                .unwrap_or_else(|| calls::idempotent_by_default(m));
+            let deadline = self.clock.now() + self.cfg.deadline;
+            let body = (!sent.is_empty()).then_some((wire::CONTENT_TYPE_JSON, sent.as_slice()));
+            let resp = calls::send_with_retries(
+                &self.cfg.retry,
+                &*self.clock,
+                self.telemetry(),
+                TARGET,
+                deadline,
+                idempotent,
+                || {
+                    self.http.send(
+                        &Request {
+                            method: m,
+                            url: &url,
+                            headers: &refs,
+                            body,
+                            endpoint: "call",
+                            replayable: idempotent,
+                        },
+                        deadline,
+                    )
+                },
+            )?;
+            match auth_error(resp.status, &resp.body) {
+                Some(e) => Err(e),
+                None => Ok(resp),
+            }
+        })();
+        r.inspect_err(|e| self.telemetry().call_failed(TARGET, "call", e))
     }
 }

@@ -11,12 +11,14 @@
 
 pub mod b2binpay;
 pub mod b2copy;
+pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod crm_openapi;
 pub mod error;
 pub mod flight;
 pub mod http;
+pub mod json_normal;
 pub mod keys;
 pub mod retailcrm;
 pub mod retry;

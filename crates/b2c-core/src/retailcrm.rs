@@ -17,6 +17,7 @@ use std::fmt;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{HttpClient, Url};
@@ -364,6 +365,16 @@ impl Calls {
             .inspect_err(|e| tel.call_failed("retailcrm", "integration-modules edit", e))
     }
 
+    /// [`register_account`] within this transport's deadline.
+    pub fn register_account(
+        &self,
+        secret: &str,
+        form_body: &[u8],
+        module: &IntegrationModule,
+    ) -> Registration {
+        register_account(&self.http, secret, form_body, module, self.deadline())
+    }
+
     /// [`handle_register`] within this transport's deadline.
     pub fn handle_register(
         &self,
@@ -391,31 +402,55 @@ pub fn edit_module(
     module: &IntegrationModule,
     deadline: Instant,
 ) -> Result<()> {
-    let system = check_system_url(http, system_url)?;
-    check_api_key(api_key)?;
+    edit_module_detailed(http, system_url, api_key, module, deadline).map_err(|(e, _)| e)
+}
+
+/// [`edit_module`], with the system's field errors (its `errors` map, as JSON) beside the
+/// error when it gave them.
+pub fn edit_module_detailed(
+    http: &HttpClient,
+    system_url: &str,
+    api_key: &str,
+    module: &IntegrationModule,
+    deadline: Instant,
+) -> std::result::Result<(), (Error, Option<serde_json::Value>)> {
+    let plain = |e: Error| (e, None);
+    let system = check_system_url(http, system_url).map_err(&plain)?;
+    check_api_key(api_key).map_err(&plain)?;
     if module.code.is_empty() {
-        return Err(Error::invalid_arg("RetailCRM: the module code is empty"));
+        return Err(plain(Error::invalid_arg(
+            "RetailCRM: the module code is empty",
+        )));
     }
-    let json = serde_json::to_string(module)
-        .map_err(|_| Error::invalid_arg("RetailCRM: the module cannot be encoded as JSON"))?;
+    let json = serde_json::to_string(module).map_err(|_| {
+        plain(Error::invalid_arg(
+            "RetailCRM: the module cannot be encoded as JSON",
+        ))
+    })?;
     let body = encode_form(&[(wire::FIELD_INTEGRATION_MODULE, &json)]);
     let url = system.join(&wire::edit_path(&module.code));
-    let resp = http.post(
-        &url,
-        &[(wire::HEADER_API_KEY, api_key)],
-        wire::CONTENT_TYPE_FORM,
-        body.as_bytes(),
-        "retailcrm_edit",
-        true,
-        deadline,
-    )?;
+    let resp = http
+        .post(
+            &url,
+            &[(wire::HEADER_API_KEY, api_key)],
+            wire::CONTENT_TYPE_FORM,
+            body.as_bytes(),
+            "retailcrm_edit",
+            true,
+            deadline,
+        )
+        .map_err(&plain)?;
     let status = resp.status;
     if (300..400).contains(&status) {
-        return Err(Error::new(
-            ErrorKind::HttpStatus,
-            format!("RetailCRM answered a redirect (HTTP {status}); redirects are not followed"),
-        )
-        .with_http_status(status));
+        return Err(plain(
+            Error::new(
+                ErrorKind::HttpStatus,
+                format!(
+                    "RetailCRM answered a redirect (HTTP {status}); redirects are not followed"
+                ),
+            )
+            .with_http_status(status),
+        ));
     }
     let answer: Option<wire::ApiAnswer> = serde_json::from_slice(&resp.body).ok();
     if let Some(a) = &answer {
@@ -424,30 +459,36 @@ pub fn edit_module(
                 .error_msg
                 .clone()
                 .unwrap_or_else(|| "the system reported a failure".to_string());
-            if let Some(errs) = a.errors.as_ref().filter(|e| !e.is_null()) {
+            let fields = a.errors.clone().filter(|e| !e.is_null());
+            if let Some(errs) = &fields {
                 msg.push_str(&format!(" ({})", flatten_errors(errs)));
             }
-            return Err(
-                Error::new(ErrorKind::Remote, scrub(&msg, &[api_key])).with_http_status(status)
-            );
+            return Err((
+                Error::new(ErrorKind::Remote, scrub(&msg, &[api_key])).with_http_status(status),
+                fields,
+            ));
         }
     }
     if !resp.is_success() {
-        return Err(Error::new(
-            ErrorKind::HttpStatus,
-            format!(
-                "RetailCRM edit failed (HTTP {status}): {}",
-                scrub(&resp.error_summary(), &[api_key])
-            ),
-        )
-        .with_http_status(status));
+        return Err(plain(
+            Error::new(
+                ErrorKind::HttpStatus,
+                format!(
+                    "RetailCRM edit failed (HTTP {status}): {}",
+                    scrub(&resp.error_summary(), &[api_key])
+                ),
+            )
+            .with_http_status(status),
+        ));
     }
     match answer {
         Some(a) if a.success == Some(true) => Ok(()),
-        _ => Err(Error::protocol(format!(
-            "RetailCRM edit: unexpected answer (HTTP {status}) without \"success\": true"
-        ))
-        .with_http_status(status)),
+        _ => Err(plain(
+            Error::protocol(format!(
+                "RetailCRM edit: unexpected answer (HTTP {status}) without \"success\": true"
+            ))
+            .with_http_status(status),
+        )),
     }
 }
 
@@ -499,49 +540,134 @@ pub fn handle_register(
     module: &IntegrationModule,
     deadline: Instant,
 ) -> String {
-    match register(http, secret, form_body, module, deadline) {
-        Ok(()) => register_success(&module.account_url),
-        Err((msg, api_key)) => error_response(&scrub(&msg, &[&api_key, secret])),
+    register_account(http, secret, form_body, module, deadline).answer
+}
+
+/// The outcome of one register step, for a module that serves many CRM accounts: what to
+/// answer the system, and what the module must store for the account.
+#[derive(Clone)]
+pub struct Registration {
+    /// The JSON to answer the system with (HTTP 200): success with `accountUrl`, or
+    /// `{"success": false, "errorMsg": ...}`.
+    pub answer: String,
+    /// The module is registered in the account (the edit call succeeded).
+    pub registered: bool,
+    /// The account's system URL, from the form (when the form parsed).
+    pub system_url: Option<String>,
+    /// The account's API key, only when registered: store it (a secret) to call the system
+    /// on the account's behalf.
+    pub api_key: Option<Zeroizing<String>>,
+    /// Why it was not registered (no secret in it).
+    pub error: Option<String>,
+    /// The system's field errors for the edit call (its `errors` map), when it gave them.
+    pub field_errors: Option<serde_json::Value>,
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration")
+            .field("registered", &self.registered)
+            .field("system_url", &self.system_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("error", &self.error)
+            .field("field_errors", &self.field_errors)
+            .finish()
     }
 }
 
-/// The register step; on failure, the user-facing message and the API key to scrub.
-fn register(
+/// `module` with the account's own fields (e.g. `clientId`, `accountUrl`) laid over its
+/// top-level fields: one module description, many accounts.
+pub fn module_for_account(
+    module: &IntegrationModule,
+    account: &serde_json::Map<String, serde_json::Value>,
+) -> Result<IntegrationModule> {
+    let mut v = serde_json::to_value(module)
+        .map_err(|_| Error::invalid_arg("RetailCRM: the module cannot be encoded as JSON"))?;
+    if let Some(o) = v.as_object_mut() {
+        for (k, val) in account {
+            o.insert(k.clone(), val.clone());
+        }
+    }
+    serde_json::from_value(v).map_err(|e| {
+        Error::invalid_arg(format!(
+            "RetailCRM: the module with the account's fields is not a valid integrationModule: {}",
+            e.to_string().chars().take(200).collect::<String>()
+        ))
+    })
+}
+
+/// The register step (see [`handle_register`]), with everything the module must know about
+/// the account: registered or not, the account's `systemUrl` and (when registered) its
+/// `apiKey`, the reason and the system's field errors otherwise.
+pub fn register_account(
     http: &HttpClient,
     secret: &str,
     form_body: &[u8],
     module: &IntegrationModule,
     deadline: Instant,
-) -> std::result::Result<(), (String, String)> {
+) -> Registration {
+    let failed = |msg: String, api_key: &str, system_url: Option<String>, fields| {
+        let msg = scrub(&msg, &[api_key, secret]);
+        Registration {
+            answer: error_response(&msg),
+            registered: false,
+            system_url,
+            api_key: None,
+            error: Some(msg),
+            field_errors: fields,
+        }
+    };
     if secret.is_empty() {
-        return Err((
+        return failed(
             "The module is not configured (no secret)".into(),
-            String::new(),
-        ));
+            "",
+            None,
+            None,
+        );
     }
-    let req = parse_register_form(form_body).map_err(|e| {
-        (
-            format!("Invalid registration request: {}", e.message()),
-            String::new(),
-        )
-    })?;
-    let key = req.api_key.clone();
+    let req = match parse_register_form(form_body) {
+        Ok(r) => r,
+        Err(e) => {
+            return failed(
+                format!("Invalid registration request: {}", e.message()),
+                "",
+                None,
+                None,
+            )
+        }
+    };
+    let system_url = Some(req.system_url.clone());
     if !verify_register_token(secret, &req.api_key, &req.token) {
-        return Err(("Invalid registration token".into(), key));
+        return failed(
+            "Invalid registration token".into(),
+            &req.api_key,
+            system_url,
+            None,
+        );
     }
-    edit_module(http, &req.system_url, &req.api_key, module, deadline).map_err(|e| {
-        let msg = match e.kind() {
-            ErrorKind::Remote => e.message().to_string(),
-            ErrorKind::InsecureUrl | ErrorKind::InvalidArgument => {
-                format!("Registration refused: {}", e.message())
-            }
-            _ => format!(
-                "Could not register the module in the system: {}",
-                e.message()
-            ),
-        };
-        (msg, key.clone())
-    })
+    match edit_module_detailed(http, &req.system_url, &req.api_key, module, deadline) {
+        Ok(()) => Registration {
+            answer: register_success(&module.account_url),
+            registered: true,
+            system_url,
+            api_key: Some(Zeroizing::new(req.api_key.clone())),
+            error: None,
+            field_errors: None,
+        },
+        Err((e, fields)) => {
+            let msg = match e.kind() {
+                ErrorKind::Remote => e.message().to_string(),
+                ErrorKind::InsecureUrl | ErrorKind::InvalidArgument => {
+                    format!("Registration refused: {}", e.message())
+                }
+                _ => format!(
+                    "Could not register the module in the system: {}",
+                    e.message()
+                ),
+            };
+            failed(msg, &req.api_key, system_url, fields)
+        }
+    }
 }
 
 #[cfg(test)]

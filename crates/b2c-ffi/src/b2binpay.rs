@@ -3,6 +3,7 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
+use super::calls::{b2c_call_options, options_arg, write_answer};
 use super::error::b2c_error;
 use super::guard::*;
 use super::log::{b2c_log_callback, set_handle_callback, stats_json};
@@ -224,5 +225,60 @@ pub unsafe extern "C" fn b2c_b2binpay_set_token_store(
         let store = callback_store(store)?;
         h.inner.set_token_store(store);
         Ok(())
+    })
+}
+
+/// Any other B2BINPAY API request (payouts, deposits, wallets): `method` on `path`
+/// (relative to base_url, with an optional query), `body` sent as JSON:API
+/// (`application/vnd.api+json`) when not empty, `Authorization: Bearer <access token>` with
+/// the token rules of `b2c_b2binpay_access_token`; a 401 renews the access token once and
+/// sends again (a second 401 is B2C_UNAUTHORIZED). Every final HTTP answer is B2C_OK with its
+/// status and body (as `b2c_client_call`; free `*out_body` with `b2c_string_free`).
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_call(
+    handle: *const b2c_b2binpay,
+    method: *const c_char,
+    path: *const c_char,
+    body: *const c_char,
+    body_len: usize,
+    out_http_status: *mut i32,
+    out_body: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    b2c_b2binpay_call_with(
+        handle,
+        method,
+        path,
+        body,
+        body_len,
+        std::ptr::null(),
+        out_http_status,
+        out_body,
+        err,
+    )
+}
+
+/// `b2c_b2binpay_call` with options (`options` may be NULL).
+#[no_mangle]
+pub unsafe extern "C" fn b2c_b2binpay_call_with(
+    handle: *const b2c_b2binpay,
+    method: *const c_char,
+    path: *const c_char,
+    body: *const c_char,
+    body_len: usize,
+    options: *const b2c_call_options,
+    out_http_status: *mut i32,
+    out_body: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let h = ref_arg(handle, "handle")?;
+        let method = str_arg(method, "method")?;
+        let path = str_arg(path, "path")?;
+        let body = bytes_arg(body.cast(), body_len, "body")?;
+        out_arg(out_body, "out_body")?;
+        let (idempotent, _) = options_arg(options)?;
+        let resp = h.inner.call(method, path, body, idempotent)?;
+        write_answer(resp, out_http_status, out_body)
     })
 }

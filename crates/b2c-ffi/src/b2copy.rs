@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::calls::{b2c_call_options, options_arg, write_answer};
 use super::error::b2c_error;
 use super::guard::*;
 use super::log::{b2c_log_callback, set_handle_callback, stats_json};
@@ -233,6 +234,87 @@ pub unsafe extern "C" fn b2c_client_set_token_store(
         let client = ref_arg(client, "client")?;
         let store = callback_store(store)?;
         client.inner.set_token_store(store);
+        Ok(())
+    })
+}
+
+/// Any other B2COPY request: `method` (GET, POST, PUT, PATCH, DELETE) on `path` (relative
+/// to base_url, starting with `/`, with an optional query; visible ASCII only), `body` (may
+/// be NULL with `body_len` 0) sent as `application/json` when not empty, the access token in
+/// `Authorization` with the token rules of `b2c_fee_process` (renewal ahead of expiry; a 401
+/// refreshes, a failed refresh re-authenticates, a 401 on the renewed token is
+/// B2C_UNAUTHORIZED). Returns B2C_OK for every final HTTP answer whatever its status:
+/// `*out_http_status` gets it and `*out_body` the body (free with `b2c_string_free`).
+/// Errors are for what is not an answer (network, timeout, TLS, a body over
+/// max_response_bytes). Retries: GET, PUT and DELETE are retried on transport failures,
+/// 5xx and 429 (within call_deadline_ms; then the last answer is returned); POST and PATCH
+/// only when the connection could not be made, unless `b2c_client_call_with` marks them
+/// idempotent.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_call(
+    client: *const b2c_client,
+    method: *const c_char,
+    path: *const c_char,
+    body: *const c_char,
+    body_len: usize,
+    out_http_status: *mut i32,
+    out_body: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    b2c_client_call_with(
+        client,
+        method,
+        path,
+        body,
+        body_len,
+        std::ptr::null(),
+        out_http_status,
+        out_body,
+        err,
+    )
+}
+
+/// `b2c_client_call` with options (`options` may be NULL): `idempotent` overrides the
+/// method's retry default.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_call_with(
+    client: *const b2c_client,
+    method: *const c_char,
+    path: *const c_char,
+    body: *const c_char,
+    body_len: usize,
+    options: *const b2c_call_options,
+    out_http_status: *mut i32,
+    out_body: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let client = ref_arg(client, "client")?;
+        let method = str_arg(method, "method")?;
+        let path = str_arg(path, "path")?;
+        let body = bytes_arg(body.cast(), body_len, "body")?;
+        out_arg(out_body, "out_body")?;
+        let (idempotent, _) = options_arg(options)?;
+        let resp = client.inner.call(method, path, body, idempotent)?;
+        write_answer(resp, out_http_status, out_body)
+    })
+}
+
+/// A valid access token (renewed ahead of expiry as for `b2c_fee_process`), for a caller
+/// that must make B2COPY requests with its own HTTP stack. It is a bearer credential: never
+/// log it. Free `*out_token` with `b2c_string_free` (it is zeroed). After a 401 from such a
+/// request, call `b2c_authenticate`: the library cannot see that answer.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_client_access_token(
+    client: *const b2c_client,
+    out_token: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let client = ref_arg(client, "client")?;
+        out_arg(out_token, "out_token")?;
+        let token = client.inner.access_token()?;
+        *out_token = owned_string(&token)?;
         Ok(())
     })
 }

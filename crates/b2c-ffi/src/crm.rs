@@ -1,14 +1,157 @@
-//! CRM Open API (Broctagon) request signing and webhook verification.
+//! CRM Open API (Broctagon): the handle for signed calls, request signing and webhook
+//! verification.
 //!
 //! Byte inputs of these functions are `const char *` + length so that PHP can pass its
 //! (binary-safe) strings directly; they may contain NUL bytes.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
+use super::calls::{b2c_call_options, options_arg, write_answer};
 use super::error::b2c_error;
 use super::guard::*;
+use super::log::{b2c_log_callback, set_handle_callback, stats_json};
 use super::status::b2c_status;
-use b2c_core::crm_openapi;
+use b2c_core::crm_openapi::{self, Crm, CrmCallOptions};
+use b2c_core::http::HttpClient;
+
+/// A CRM Open API client for one API key: signed calls over one keep-alive pool.
+/// Thread safety: may be used from several threads at once.
+pub struct b2c_crm {
+    inner: Crm,
+}
+
+/// Create a CRM Open API handle from a JSON object: base_url, api_key (required);
+/// deadline_ms (30000: one call with its retries), raw_body (false: send JSON bodies in
+/// their normal form, see `b2c_crm_call`), and the transport keys of b2c_client_new.
+/// Unknown keys are B2C_CONFIG. No network traffic happens here. Free with `b2c_crm_free`.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_crm_new(
+    config_json: *const c_char,
+    out: *mut *mut b2c_crm,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let json = str_arg(config_json, "config_json")?;
+        out_arg(out, "out")?;
+        let (cfg, http) = b2c_core::config::crm_config_from_json(json)?;
+        let inner = Crm::new(cfg, HttpClient::new(http)?)?;
+        *out = Box::into_raw(Box::new(b2c_crm { inner }));
+        Ok(())
+    })
+}
+
+/// Free a CRM handle (its API key is zeroed). NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_crm_free(crm: *mut b2c_crm) {
+    if !crm.is_null() {
+        drop(Box::from_raw(crm));
+    }
+}
+
+/// A signed CRM Open API call: `method` (GET, POST, PUT, PATCH, DELETE) on `path`
+/// (relative to base_url, with an optional query), with `key: <API key>` and, for POST,
+/// PUT and PATCH with a body, `signature: sha256=<HMAC of exactly the bytes sent>`. GET and
+/// DELETE take no body (B2C_INVALID_ARGUMENT).
+///
+/// The body: the vendor's PHP/JS samples sign `JSON.stringify(JSON.parse(body))` rather
+/// than the raw bytes, so a server that verifies that way refuses a body not already in that
+/// form. By default this function therefore SENDS the JSON normal form (what
+/// `JSON.stringify(JSON.parse(body))` gives: no whitespace, JSON.stringify's escaping and
+/// number format, array-index keys first) and signs it, so the signature holds under either
+/// reading. The normal form never changes a value: a number a double cannot hold exactly (a
+/// big integer, a long decimal), a duplicate key, or a body that is not JSON is
+/// B2C_INVALID_ARGUMENT naming raw mode. Raw mode (`raw_body` in the configuration, or
+/// `b2c_crm_call_with`) sends and signs the bytes untouched.
+///
+/// Every final HTTP answer is B2C_OK with its status and body (free `*out_body` with
+/// `b2c_string_free`), except 403 `invalid_api_key` (B2C_AUTH_REJECTED) and 403
+/// `invalid_signature` (B2C_SIGNATURE_INVALID). Retries as `b2c_client_call`.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_crm_call(
+    crm: *const b2c_crm,
+    method: *const c_char,
+    path: *const c_char,
+    body: *const c_char,
+    body_len: usize,
+    out_http_status: *mut i32,
+    out_body: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    b2c_crm_call_with(
+        crm,
+        method,
+        path,
+        body,
+        body_len,
+        std::ptr::null(),
+        out_http_status,
+        out_body,
+        err,
+    )
+}
+
+/// `b2c_crm_call` with options (`options` may be NULL): `idempotent`, and `raw_body` (1
+/// raw, 2 normal form) overriding the handle's setting for this call.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_crm_call_with(
+    crm: *const b2c_crm,
+    method: *const c_char,
+    path: *const c_char,
+    body: *const c_char,
+    body_len: usize,
+    options: *const b2c_call_options,
+    out_http_status: *mut i32,
+    out_body: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let crm = ref_arg(crm, "crm")?;
+        let method = str_arg(method, "method")?;
+        let path = str_arg(path, "path")?;
+        let body = bytes_arg(body.cast(), body_len, "body")?;
+        out_arg(out_body, "out_body")?;
+        let (idempotent, raw_body) = options_arg(options)?;
+        let resp = crm.inner.call(
+            method,
+            path,
+            body,
+            CrmCallOptions {
+                idempotent,
+                raw_body,
+            },
+        )?;
+        write_answer(resp, out_http_status, out_body)
+    })
+}
+
+/// Install this handle's own log callback (as `b2c_client_set_log_callback`).
+#[no_mangle]
+pub unsafe extern "C" fn b2c_crm_set_log_callback(
+    crm: *const b2c_crm,
+    callback: b2c_log_callback,
+    userdata: *mut c_void,
+    max_level: i32,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let crm = ref_arg(crm, "crm")?;
+        set_handle_callback(crm.inner.telemetry(), callback, userdata, max_level)
+    })
+}
+
+/// This handle's statistics as JSON (the keys of `b2c_client_stats`; the endpoint is
+/// `call`). Free with `b2c_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_crm_stats(
+    crm: *const b2c_crm,
+    out_json: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let crm = ref_arg(crm, "crm")?;
+        stats_json(crm.inner.telemetry(), out_json)
+    })
+}
 
 fn verdict(valid: bool) -> Result<(), Fail> {
     if valid {

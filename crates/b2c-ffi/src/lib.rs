@@ -13,6 +13,7 @@
 mod guard;
 mod b2binpay;
 mod b2copy;
+mod calls;
 mod crm;
 mod crypto;
 mod error;
@@ -23,6 +24,7 @@ mod store;
 
 pub use b2binpay::*;
 pub use b2copy::*;
+pub use calls::*;
 pub use crm::*;
 pub use crypto::*;
 pub use error::*;

@@ -177,3 +177,57 @@ pub unsafe extern "C" fn b2c_retailcrm_handle_register(
         Ok(())
     })
 }
+
+/// The register step for a module that serves many CRM accounts: as
+/// `b2c_retailcrm_handle_register`, with the account's own module fields (`account_json`: a
+/// JSON object laid over `module_json`'s top-level fields, e.g. `{"clientId": "acct-42",
+/// "accountUrl": "https://module.example/acct/42"}`; NULL for none), and everything the
+/// module must store: `*out_result_json` (free with `b2c_string_free`) is
+/// `{"registered": bool, "answer": "<the JSON to send back with HTTP 200>", "system_url":
+/// string|null, "api_key": string|null (only when registered: store it, it is a secret),
+/// "error": string|null, "field_errors": object|null (the system's `errors` map)}`.
+/// Returns B2C_OK whenever an answer was written; invalid module or account JSON is
+/// B2C_INVALID_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn b2c_retailcrm_register_account(
+    secret: *const c_char,
+    form_body: *const c_char,
+    form_len: usize,
+    module_json: *const c_char,
+    account_json: *const c_char,
+    http_config_json: *const c_char,
+    out_result_json: *mut *mut c_char,
+    err: *mut *mut b2c_error,
+) -> b2c_status {
+    guard(err, || {
+        let secret = str_arg(secret, "secret")?;
+        let body = bytes_arg(form_body.cast(), form_len, "form_body")?;
+        out_arg(out_result_json, "out_result_json")?;
+        let mut module = module_arg(module_json)?;
+        if let Some(account) = opt_str_arg(account_json, "account_json")? {
+            let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(account)
+                .map_err(|_| {
+                    Fail(
+                        b2c_status::B2C_INVALID_ARGUMENT,
+                        "account_json is not a JSON object".into(),
+                        0,
+                    )
+                })?;
+            module = retailcrm::module_for_account(&module, &fields)?;
+        }
+        let r = calls_arg(http_config_json)?.register_account(secret, body, &module);
+        let json = zeroize::Zeroizing::new(
+            serde_json::json!({
+                "registered": r.registered,
+                "answer": r.answer,
+                "system_url": r.system_url,
+                "api_key": r.api_key.as_ref().map(|k| k.as_str()),
+                "error": r.error,
+                "field_errors": r.field_errors,
+            })
+            .to_string(),
+        );
+        *out_result_json = owned_string(&json)?;
+        Ok(())
+    })
+}

@@ -31,10 +31,11 @@ use parking_lot::{Mutex, RwLock};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::calls::{self, CallResponse};
 use crate::clock::Clock;
 use crate::error::{Cause, Error, ErrorKind, Result};
 use crate::flight::Flight;
-use crate::http::{ErrorBody, HttpClient, Response, Url};
+use crate::http::{ErrorBody, HttpClient, Request, Response, Url};
 use crate::retry::{RetryPolicy, Retryable};
 use crate::signature::{ct_eq, decode_hex32, hex_lower, hmac_sha256_parts};
 use crate::store::{identity, Record, Slot, StoreSpec, TokenStore};
@@ -528,6 +529,94 @@ impl B2binpayClient {
             }
         }
         self.do_login(deadline, suspicious)
+    }
+
+    /// Any other B2BINPAY API request (payouts, deposits, wallets): `method` on `path`
+    /// (relative to base_url, with an optional query), `body` sent as JSON:API
+    /// (`application/vnd.api+json`) when not empty, `Authorization: Bearer <access token>`
+    /// with the token rules of [`Self::access_token`]. A 401 marks the access token unusable,
+    /// renews it once (a refresh, or a login) and sends again; a second 401 is
+    /// [`ErrorKind::Unauthorized`]. Every other final answer is returned whatever its status
+    /// (see [`crate::calls`]); `idempotent` overrides the method's default for retries.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        idempotent: Option<bool>,
+    ) -> Result<CallResponse> {
+        let r = (|| {
+            let m = calls::method(method)?;
+            let base = Url::parse(&self.cfg.base_url)?;
+            let url = calls::join_path(&base, path)?;
+            let idempotent = idempotent.unwrap_or_else(|| calls::idempotent_by_default(m));
+            let deadline = self.clock.now() + self.cfg.deadline;
+            let body = (!body.is_empty()).then_some((wire::CONTENT_TYPE, body));
+            let policy = RetryPolicy {
+                base: BACKOFF_BASE,
+                max: BACKOFF_CAP,
+            };
+            calls::send_with_retries(
+                &policy,
+                &*self.clock,
+                self.telemetry(),
+                TARGET,
+                deadline,
+                idempotent,
+                || {
+                    for attempt in 0..2 {
+                        let token = self.access_token_inner().map(|(t, _)| t)?;
+                        let auth =
+                            Zeroizing::new(format!("{}{}", wire::BEARER_PREFIX, token.as_str()));
+                        let resp = self.http.send(
+                            &Request {
+                                method: m,
+                                url: &url,
+                                headers: &[
+                                    (wire::HEADER_AUTHORIZATION, auth.as_str()),
+                                    ("Accept", wire::CONTENT_TYPE),
+                                ],
+                                body,
+                                endpoint: "call",
+                                replayable: idempotent,
+                            },
+                            deadline,
+                        )?;
+                        if resp.status != 401 {
+                            return Ok(resp);
+                        }
+                        Stats::inc(&self.telemetry().stats.unauthorized);
+                        crate::log!(
+                            self.telemetry(),
+                            if attempt == 0 {
+                                Level::Info
+                            } else {
+                                Level::Warn
+                            },
+                            TARGET,
+                            events::UNAUTHORIZED,
+                            "{} {} answered 401{}",
+                            m.as_str(),
+                            url.path.split('?').next().unwrap_or(""),
+                            if attempt == 0 {
+                                "; renewing the access token"
+                            } else {
+                                " on a renewed token"
+                            }
+                        );
+                        if attempt == 0 {
+                            self.invalidate_access();
+                        }
+                    }
+                    Err(Error::new(
+                        ErrorKind::Unauthorized,
+                        "B2BINPAY answered 401 to a renewed access token",
+                    )
+                    .with_http_status(401))
+                },
+            )
+        })();
+        r.inspect_err(|e| self.telemetry().call_failed(TARGET, "call", e))
     }
 
     /// Use the token store `store` from now on (`None`: tokens live in this handle only).

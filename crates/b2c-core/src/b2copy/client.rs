@@ -17,10 +17,11 @@ use zeroize::Zeroizing;
 
 use super::jwt::{mint_external_token, ExternalTokenParams};
 use super::wire;
+use crate::calls::{self, CallResponse};
 use crate::clock::{self, Clock};
 use crate::error::{Cause, Error, ErrorKind, Result};
 use crate::flight::Flight;
-use crate::http::{ErrorBody, HttpClient, HttpConfig, Response, Url};
+use crate::http::{ErrorBody, HttpClient, HttpConfig, Method, Request, Response, Url};
 use crate::keys::PrivateKey;
 use crate::retry::{RetryPolicy, Retryable};
 use crate::store::{identity, Record, Slot, StoreSpec, TokenStore};
@@ -689,7 +690,7 @@ impl Client {
     /// A usable access token and its generation, renewing when none is held or when it is
     /// due. A caller whose token is due but still valid does not wait for a renewal another
     /// caller is doing: it uses the token meanwhile.
-    fn access_token(&self, deadline: Instant) -> Result<(Zeroizing<String>, u64)> {
+    fn access_token_until(&self, deadline: Instant) -> Result<(Zeroizing<String>, u64)> {
         for _ in 0..3 {
             let now = self.clock.now();
             let (snapshot, generation) = {
@@ -739,64 +740,15 @@ impl Client {
         request_id: &str,
         deadline: Instant,
     ) -> Result<(FeeStatus, wire::FeeResponse)> {
-        let mut own: Option<u64> = None;
-        let mut unauthorized = 0u32;
-        loop {
-            let (token, gen) = self.access_token(deadline)?;
-            let auth = Zeroizing::new(format!("{}{}", wire::BEARER_PREFIX, token.as_str()));
-            let resp = self.http.post(
-                &self.process_url,
-                &[(wire::HEADER_AUTHORIZATION, auth.as_str())],
-                wire::CONTENT_TYPE_JSON,
-                body,
-                "processext",
-                true,
-                deadline,
-            )?;
-            if resp.status == 401 {
-                Stats::inc(&self.telemetry.stats.unauthorized);
-                unauthorized += 1;
-                let current = self.generation();
-                let bad_credentials = own == Some(gen) && current == gen;
-                if bad_credentials || unauthorized >= MAX_UNAUTHORIZED {
-                    let e = http_error(&resp, "processext");
-                    crate::log!(
-                        self.telemetry,
-                        Level::Warn,
-                        TARGET,
-                        events::UNAUTHORIZED,
-                        "processext answered 401 on a token just obtained: {}",
-                        e.message()
-                    );
-                    return Err(Error::new(
-                        ErrorKind::Unauthorized,
-                        format!("{} (after refresh and re-authentication)", e.message()),
-                    )
-                    .with_http_status(401));
-                }
-                crate::log!(
-                    self.telemetry,
-                    Level::Info,
-                    TARGET,
-                    events::UNAUTHORIZED,
-                    "processext answered 401 ({} of this call); {}",
-                    unauthorized,
-                    if current != gen {
-                        "another caller has renewed the token: sending again"
-                    } else {
-                        "renewing the token"
-                    }
-                );
-                if current != gen {
-                    continue; // another caller renewed since this token was taken
-                }
-                // A 401 on a pair this call itself obtained, with nothing newer since, is final
-                // (above); a pair adopted from the store or renewed by another caller gets its
-                // own chance.
-                let exchanged = self.renew(gen, Reason::Unauthorized, deadline)?;
-                own = exchanged.then(|| self.generation());
-                continue;
-            }
+        let resp = self.authorized_send(
+            Method::Post,
+            &self.process_url,
+            Some((wire::CONTENT_TYPE_JSON, body)),
+            "processext",
+            true,
+            deadline,
+        )?;
+        {
             if !resp.is_success() {
                 return Err(http_error(&resp, "processext"));
             }
@@ -825,8 +777,129 @@ impl Client {
                     ))
                     .with_cause(Cause::Malformed)
                 })?;
-            return Ok((status, parsed));
+            Ok((status, parsed))
         }
+    }
+
+    /// One request with the access token in `Authorization`, answered. A 401 renews the
+    /// tokens (a refresh, and when that fails a new JWT; with a token store, after re-reading
+    /// it) and sends again; a 401 on a token this call itself just obtained, with no newer
+    /// one since, is final ([`ErrorKind::Unauthorized`]): no loop. Every other answer is
+    /// returned as it is.
+    fn authorized_send(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<(&str, &[u8])>,
+        endpoint: &'static str,
+        replayable: bool,
+        deadline: Instant,
+    ) -> Result<Response> {
+        let mut own: Option<u64> = None;
+        let mut unauthorized = 0u32;
+        loop {
+            let (token, gen) = self.access_token_until(deadline)?;
+            let auth = Zeroizing::new(format!("{}{}", wire::BEARER_PREFIX, token.as_str()));
+            let resp = self.http.send(
+                &Request {
+                    method,
+                    url,
+                    headers: &[(wire::HEADER_AUTHORIZATION, auth.as_str())],
+                    body,
+                    endpoint,
+                    replayable,
+                },
+                deadline,
+            )?;
+            if resp.status != 401 {
+                return Ok(resp);
+            }
+            Stats::inc(&self.telemetry.stats.unauthorized);
+            unauthorized += 1;
+            let current = self.generation();
+            let bad_credentials = own == Some(gen) && current == gen;
+            if bad_credentials || unauthorized >= MAX_UNAUTHORIZED {
+                let e = http_error(&resp, endpoint);
+                crate::log!(
+                    self.telemetry,
+                    Level::Warn,
+                    TARGET,
+                    events::UNAUTHORIZED,
+                    "{endpoint} answered 401 on a token just obtained: {}",
+                    e.message()
+                );
+                return Err(Error::new(
+                    ErrorKind::Unauthorized,
+                    format!("{} (after refresh and re-authentication)", e.message()),
+                )
+                .with_http_status(401));
+            }
+            crate::log!(
+                self.telemetry,
+                Level::Info,
+                TARGET,
+                events::UNAUTHORIZED,
+                "{endpoint} answered 401 ({} of this call); {}",
+                unauthorized,
+                if current != gen {
+                    "another caller has renewed the token: sending again"
+                } else {
+                    "renewing the token"
+                }
+            );
+            if current != gen {
+                continue; // another caller renewed since this token was taken
+            }
+            // A 401 on a pair this call itself obtained, with nothing newer since, is final
+            // (above); a pair adopted from the store or renewed by another caller gets its
+            // own chance.
+            let exchanged = self.renew(gen, Reason::Unauthorized, deadline)?;
+            own = exchanged.then(|| self.generation());
+        }
+    }
+
+    /// A valid access token (renewed ahead of expiry, as for processext), for a caller that
+    /// must make requests with its own HTTP stack. It is a bearer credential: never log it.
+    /// After a 401 from such a request, call [`Client::authenticate`] (or this again after
+    /// the token's expiry): the library cannot see that answer.
+    pub fn access_token(&self) -> Result<Zeroizing<String>> {
+        let deadline = self.clock.now() + self.cfg.call_deadline;
+        self.access_token_until(deadline)
+            .map(|(t, _)| t)
+            .inspect_err(|e| self.telemetry.call_failed(TARGET, "access_token", e))
+    }
+
+    /// Any other B2COPY request: `method` (GET, POST, PUT, PATCH, DELETE) on `path` (relative
+    /// to base_url, with an optional query), `body` sent as `application/json` when not
+    /// empty, the access token in `Authorization` with the token rules of processext (renewal
+    /// ahead of expiry; 401 → refresh → re-authentication, once). Every final answer is
+    /// returned, whatever its status (see [`crate::calls`]); `idempotent` overrides the
+    /// method's default for the retry rule (POST and PATCH are not retried unless marked).
+    /// The whole call, retries included, ends within `call_deadline`.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        idempotent: Option<bool>,
+    ) -> Result<CallResponse> {
+        let r = (|| {
+            let m = calls::method(method)?;
+            let url = calls::join_path(&self.cfg.base, path)?;
+            let idempotent = idempotent.unwrap_or_else(|| calls::idempotent_by_default(m));
+            let deadline = self.clock.now() + self.cfg.call_deadline;
+            let body = (!body.is_empty()).then_some((wire::CONTENT_TYPE_JSON, body));
+            calls::send_with_retries(
+                &self.cfg.retry,
+                &*self.clock,
+                &self.telemetry,
+                TARGET,
+                deadline,
+                idempotent,
+                || self.authorized_send(m, &url, body, "call", idempotent, deadline),
+            )
+        })();
+        r.inspect_err(|e| self.telemetry.call_failed(TARGET, "call", e))
     }
 
     /// Ask B2COPY to charge the fees due for `request_id` (the CRM's withdrawal id) on

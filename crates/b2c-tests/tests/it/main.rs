@@ -2,6 +2,7 @@
 //! sockets, the sandbox's strictness, TLS, and cross-checks with independent
 //! implementations (jsonwebtoken, rcgen + rustls, ureq). One test binary (one link).
 
+mod calls;
 mod client_b2copy;
 mod hardening;
 mod keys_jwt;
