@@ -5,7 +5,9 @@
 #   PHP:    php-cli, phpunit, composer
 #   Java:   a JDK, libjna-java, junit5 (the console launcher)
 #   C#:     mono-mcs, nunit-console, libnunit-cil-dev
-#   Rust:   tinyproxy (the proxy the transport tests go through)
+#   Rust:   tinyproxy (the proxy the transport tests go through), nodejs (JSON.stringify,
+#           the reference for the CRM normal form)
+#   PHP-FPM proof and token stores: php-fpm, nginx, redis-server, php-redis
 #   bench:  openssl
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -34,6 +36,11 @@ want mono-mcs command -v mcs
 want nunit-console command -v nunit-console
 want libnunit-cil-dev
 want tinyproxy test -x /usr/bin/tinyproxy
+want nodejs command -v node
+want php-fpm sh -c 'ls /usr/sbin/php-fpm8.* >/dev/null 2>&1'
+want nginx test -x /usr/sbin/nginx
+want redis-server command -v redis-server
+want php-redis php -r 'exit(extension_loaded("redis") ? 0 : 1);'
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null

@@ -54,6 +54,7 @@ run "C ABI (gcc -Wall -Wextra -Werror: valgrind, ASan+UBSan, static, strace)" sc
 run "token store across processes (b2c CLI: 8 runs, SIGKILL of the lock holder, torn record)" scripts/test-store.sh
 run "python (pytest)" scripts/test-python.sh
 run "php (phpunit)" scripts/test-php.sh
+run "PHP-FPM proof (4 workers behind nginx, 2,000 requests; file store, shared handles, kill -9)" scripts/proof-fpm.sh
 run "java (JUnit 5)" scripts/test-java.sh
 run "c# (NUnit)" scripts/test-csharp.sh
 run "examples (every language against b2c-sandbox)" scripts/run-examples.sh
