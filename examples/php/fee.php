@@ -7,8 +7,15 @@
  * to the PEM private key), B2C_ACCOUNT (default "123456"), B2C_REQUEST_ID (default
  * "example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional), B2C_LOG_LEVEL
  * (optional: a PSR-3 level name such as info or debug; libb2c's log events at that level
- * go to stderr). libb2c is found as the binding documents: B2C_LIBRARY (a path), else the
- * system dynamic loader (libb2c.so.0.1, then libb2c.so).
+ * go to stderr), B2C_TOKEN_DIR (optional: the file token store, a 0700 directory shared by
+ * every process using it) or B2C_REDIS (optional host:port: the Redis token store, with
+ * the php-redis extension). libb2c is found as the binding documents: B2C_LIBRARY (a path),
+ * else the system dynamic loader (libb2c.so.0.1, then libb2c.so).
+ *
+ * The client is B2c\Client::shared(), as a PHP-FPM application would make it: the worker's
+ * next request with the same configuration finds the same client (tokens, connections).
+ * With a token store, every process (and host) using it shares one token pair: run the
+ * example twice with the same B2C_TOKEN_DIR and the second run makes no token exchange.
  *
  * Prints every status seen, the final one and the client's statistics; exits 0 on
  * SUCCESS, 1 otherwise.
@@ -26,6 +33,7 @@ use B2c\Client;
 use B2c\FeeException;
 use B2c\FeeStatus;
 use B2c\LibraryNotFoundException;
+use B2c\RedisTokenStore;
 use B2c\StillPendingException;
 
 function env(string $name, ?string $default = null): string
@@ -53,6 +61,9 @@ $config = [
 if (getenv('B2C_POLL_INTERVAL_MS')) { // optional: faster polling against a sandbox
     $config['poll_interval_ms'] = (int) getenv('B2C_POLL_INTERVAL_MS');
 }
+if (getenv('B2C_TOKEN_DIR')) { // the file store: configuration only, serves every request
+    $config['token_store'] = ['type' => 'file', 'path' => getenv('B2C_TOKEN_DIR')];
+}
 
 /** A minimal PSR-3-shaped logger (a Monolog logger works the same way). */
 final class StderrLogger
@@ -68,7 +79,14 @@ try {
     if (getenv('B2C_LOG_LEVEL')) {
         B2c::setLogger(new StderrLogger(), getenv('B2C_LOG_LEVEL'));
     }
-    $client = new Client($config);
+    $client = Client::shared($config);
+    if (getenv('B2C_REDIS')) {
+        // A store set from PHP on a shared client lasts one request: set it in every request.
+        [$host, $port] = explode(':', getenv('B2C_REDIS')) + [1 => '6379'];
+        $redis = new Redis();
+        $redis->connect($host, (int) $port);
+        $client->setTokenStore(new RedisTokenStore($redis, 'b2c-example:'));
+    }
     $result = $client->feeProcess(
         $account,
         $requestId,
@@ -86,7 +104,7 @@ try {
 } catch (B2cException $e) {
     echo 'failed: ' . get_class($e) . " [{$e->status()?->name}] {$e->getMessage()}\n";
     exit(1);
-} catch (LibraryNotFoundException $e) {
+} catch (LibraryNotFoundException | RedisException $e) {
     fwrite(STDERR, "fee.php: {$e->getMessage()}\n");
     exit(2);
 }
@@ -94,5 +112,6 @@ echo "final {$result->status->name}\n";
 $stats = $client->stats();
 $p = $stats->latency['processext'] ?? null;
 echo "stats: {$stats->requests} requests, {$stats->retries} retries, {$stats->authExchanges} authentications",
-    $p !== null ? ", processext p50 {$p->p50Us} us, p99 {$p->p99Us} us ({$p->count} calls)" : '', "\n";
+    $p !== null ? ", processext p50 {$p->p50Us} us, p99 {$p->p99Us} us ({$p->count} calls)" : '',
+    ", token store: {$stats->storeAdopted} adopted, {$stats->storeSaves} saved, {$stats->storeErrors} errors\n";
 exit($result->succeeded() ? 0 : 1);

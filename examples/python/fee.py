@@ -5,7 +5,10 @@ Environment: B2C_BASE_URL, B2C_ADMIN_ID, B2C_DEVICE_IP, B2C_KEY_ID, B2C_PRIVATE_
 to the PEM private key), B2C_ACCOUNT (default "123456"), B2C_REQUEST_ID (default
 "example-1"), B2C_WAIT_S (default 30), B2C_POLL_INTERVAL_MS (optional), B2C_LOG_LEVEL
 (optional: debug, info, warning, error; the library's events go through Python logging to
-stderr, default warning). libb2c is found
+stderr, default warning). Many processes, one credential (all optional): B2C_SHARED=1 uses
+the process-wide shared client (b2c.Client.shared); B2C_TOKEN_STORE_DIR=/abs/dir shares the
+token pair through a file store (a 0700 directory); B2C_REDIS_URL=redis://host:6379/0 through
+Redis (b2c.RedisTokenStore; needs `pip install b2c[redis]`). libb2c is found
 as the b2c package documents: B2C_LIBRARY, else the copy bundled in the platform wheel,
 else the system loader (libb2c.so.0.1).
 
@@ -44,6 +47,8 @@ def main() -> int:
     }
     if os.environ.get("B2C_POLL_INTERVAL_MS"):  # optional: faster polling against a sandbox
         config["poll_interval_ms"] = int(os.environ["B2C_POLL_INTERVAL_MS"])
+    if os.environ.get("B2C_TOKEN_STORE_DIR"):  # optional: tokens shared through a directory
+        config["token_store"] = {"type": "file", "path": os.environ["B2C_TOKEN_STORE_DIR"]}
 
     # The library's events are records of the "b2c" logger; only b2c records carry the
     # b2c_target and b2c_event attributes, so this format goes on that logger's own handler.
@@ -58,7 +63,12 @@ def main() -> int:
     try:
         b2c.set_log_level(os.environ.get("B2C_LOG_LEVEL") or "warning")
         print(f"libb2c {b2c.version()}", flush=True)
-        with b2c.Client(**config) as client:
+        # A shared client outlives this object: the next Client.shared(config) in this
+        # process (the next request of a long-lived worker) reuses its tokens and connections.
+        client = b2c.Client.shared(config) if os.environ.get("B2C_SHARED") == "1" else b2c.Client(**config)
+        if os.environ.get("B2C_REDIS_URL"):  # the pair shared with every host using this Redis
+            client.set_token_store(b2c.RedisTokenStore.from_url(os.environ["B2C_REDIS_URL"]))
+        with client:
             try:
                 result = client.fee_process(account, request_id, wait=float(env("B2C_WAIT_S", "30")),
                                             on_progress=progress)
@@ -67,7 +77,10 @@ def main() -> int:
                 lat = s.latency.get("processext")
                 print(f"stats: {s.requests} requests, {s.retries} retries, {s.auth_exchanges} auth, "
                       f"{s.refreshes} refreshes, {s.unauthorized} 401s"
-                      + (f", processext p50 {lat.p50_us} us" if lat and lat.count else ""), flush=True)
+                      + (f", processext p50 {lat.p50_us} us" if lat and lat.count else "")
+                      + (f"; store: {s.store_loads} loads, {s.store_adopted} adopted, {s.store_saves} saves, "
+                         f"{s.store_errors} errors" if s.store_loads or s.store_saves or s.store_errors else ""),
+                      flush=True)
     except b2c.FeeError as e:
         print(f"final ERROR: {e.message}")
         return 1

@@ -30,7 +30,62 @@ namespace B2c
                 if (h != null) h.Dispose();
                 Errors.Check(rc, ref err);
             }
+            var state = h.State;
+            h.AfterFree = () => state.ReleaseStores(true);
             handle = h;
+        }
+
+        Client(B2cClientHandle h) { handle = h; }
+
+        /// <summary>A handle to the process-wide shared client of this configuration (see
+        /// <see cref="Shared(string)"/>).</summary>
+        public static Client Shared(IDictionary<string, object> config) { return Shared(Json.Encode(config)); }
+
+        /// <summary>
+        /// A handle to the process-wide shared client of this configuration: the same
+        /// configuration, whatever the order of its keys, is one native client (tokens, keep-alive
+        /// connections) for every caller in the process. Each call returns a new Client; Dispose
+        /// releases that handle only. The library keeps the native client after the last handle is
+        /// disposed, for the next Shared call with the same configuration, until
+        /// <see cref="B2cLibrary.ClearShared"/> or the end of the process. A trace source
+        /// (<see cref="SetTraceSource(TraceSource, SourceLevels)"/>) or token store
+        /// (<see cref="SetTokenStore"/>) set through one handle applies to every handle of that
+        /// client. Throws as <see cref="Client(string)"/>.
+        /// </summary>
+        public static Client Shared(string configJson)
+        {
+            if (configJson == null) throw new ArgumentNullException("configJson");
+            string id = SharedHandles.Identity("client", configJson);
+            lock (SharedHandles.Gate)
+            {
+                IntPtr err = IntPtr.Zero;
+                B2cClientHandle h;
+                int rc = NativeMethods.Lib.b2c_client_shared(Utf8.Z(configJson), out h, ref err);
+                if (rc != 0)
+                {
+                    if (h != null) h.Dispose();
+                    Errors.Check(rc, ref err);
+                }
+                var e = SharedHandles.Acquire(id);
+                h.State = e.State;
+                h.AfterFree = e.Released;
+                return new Client(h);
+            }
+        }
+
+        /// <summary>
+        /// Shares this client's tokens through store (with every process and handle using the same
+        /// store and credential); null detaches any store, a configured token_store too (tokens
+        /// then live in this client only). Set it before the first call that needs a token. The
+        /// store stays referenced until the native client is freed (a shared one: until
+        /// <see cref="B2cLibrary.ClearShared"/> drops it), even once replaced or detached: a call
+        /// that started before may still use it. See <see cref="ITokenStore"/>.
+        /// </summary>
+        public void SetTokenStore(ITokenStore store)
+        {
+            var h = Live();
+            h.State.SetTokenStore(store, (IntPtr st, ref IntPtr err) =>
+                NativeMethods.Lib.b2c_client_set_token_store(h, st, ref err));
         }
 
         B2cClientHandle Live()
@@ -116,7 +171,7 @@ namespace B2c
         public void SetTraceSource(TraceSource source, SourceLevels level)
         {
             var h = Live();
-            Logging.SetHandleSource(ref h.LogRoute, h.LogGate, source, level,
+            Logging.SetHandleSource(ref h.State.LogRoute, h.State.LogGate, source, level,
                 (NativeMethods.LogCallback cb, int max, ref IntPtr err) =>
                     NativeMethods.Lib.b2c_client_set_log_callback(h, cb, IntPtr.Zero, max, ref err));
         }

@@ -13,10 +13,14 @@ namespace B2c
 
         public B2cClientHandle() : base(IntPtr.Zero, true) { }
 
-        /// <summary>This handle's own log route (SetTraceSource); referenced here so the delegate
-        /// lives as long as the native handle can call it.</summary>
-        internal LogRoute LogRoute;
-        internal readonly object LogGate = new object();
+        /// <summary>The native client's log route and token stores (<see cref="HandleState"/>):
+        /// referenced here so the delegate lives as long as the native handle can call it; every
+        /// handle of one shared client has the same one (also held by <see cref="SharedHandles"/>).</summary>
+        internal HandleState State = new HandleState();
+
+        /// <summary>Run right after the native free (releases the stores, or counts the shared
+        /// handle out).</summary>
+        internal Action AfterFree;
 
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
 
@@ -24,6 +28,7 @@ namespace B2c
         {
             NativeMethods.Lib.b2c_client_free(handle);
             System.Threading.Interlocked.Increment(ref Released);
+            HandleState.RunAfterFree(ref AfterFree);
             return true;
         }
     }
@@ -47,16 +52,17 @@ namespace B2c
     {
         public B2cB2binpayHandle() : base(IntPtr.Zero, true) { }
 
-        /// <summary>This handle's own log route (SetTraceSource); referenced here so the delegate
-        /// lives as long as the native handle can call it.</summary>
-        internal LogRoute LogRoute;
-        internal readonly object LogGate = new object();
+        /// <summary>As <see cref="B2cClientHandle.State"/>.</summary>
+        internal HandleState State = new HandleState();
+
+        internal Action AfterFree;
 
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
 
         protected override bool ReleaseHandle()
         {
             NativeMethods.Lib.b2c_b2binpay_free(handle);
+            HandleState.RunAfterFree(ref AfterFree);
             return true;
         }
     }

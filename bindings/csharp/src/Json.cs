@@ -5,8 +5,10 @@ using System.Text;
 
 namespace B2c
 {
-    /// <summary>A minimal JSON encoder for flat configuration dictionaries: string, char, bool,
-    /// null and numbers (integers, decimal, finite float/double). Other types throw. Also an
+    /// <summary>A minimal JSON encoder for configuration dictionaries: string, char, bool, null,
+    /// numbers (integers, decimal, finite float/double) and nested dictionaries with string keys
+    /// (for objects such as "token_store": {"type": "file", "path": ...}). Other types (lists
+    /// included) throw. Also an
     /// internal parser for what the library answers (the statistics): mono's profile has no
     /// JSON library in its standard set.</summary>
     public static class Json
@@ -15,22 +17,49 @@ namespace B2c
         {
             if (map == null) throw new ArgumentNullException("map");
             var sb = new StringBuilder(256);
-            sb.Append('{');
-            bool first = true;
-            foreach (var kv in map)
-            {
-                if (!first) sb.Append(',');
-                first = false;
-                String(sb, kv.Key);
-                sb.Append(':');
-                Value(sb, kv.Key, kv.Value);
-            }
-            return sb.Append('}').ToString();
+            EncodeObject(sb, "", Entries(map), 0);
+            return sb.ToString();
         }
 
-        static void Value(StringBuilder sb, string key, object v)
+        const int MaxEncodeDepth = 64;
+
+        static IEnumerable<KeyValuePair<object, object>> Entries(IDictionary<string, object> map)
         {
-            if (v == null) sb.Append("null");
+            foreach (var kv in map) yield return new KeyValuePair<object, object>(kv.Key, kv.Value);
+        }
+
+        static IEnumerable<KeyValuePair<object, object>> Entries(System.Collections.IDictionary map)
+        {
+            foreach (System.Collections.DictionaryEntry kv in map) yield return new KeyValuePair<object, object>(kv.Key, kv.Value);
+        }
+
+        static void EncodeObject(StringBuilder sb, string path, IEnumerable<KeyValuePair<object, object>> entries, int depth)
+        {
+            if (depth > MaxEncodeDepth)
+                throw new ArgumentException("configuration nested deeper than " + MaxEncodeDepth + " at " + path);
+            sb.Append('{');
+            bool first = true;
+            foreach (var kv in entries)
+            {
+                var key = kv.Key as string;
+                if (key == null)
+                    throw new ArgumentException("configuration dictionary " + path + ": key " + kv.Key + " is not a string");
+                if (!first) sb.Append(',');
+                first = false;
+                String(sb, key);
+                sb.Append(':');
+                Value(sb, path.Length == 0 ? key : path + "." + key, kv.Value, depth);
+            }
+            sb.Append('}');
+        }
+
+        static void Value(StringBuilder sb, string key, object v, int depth)
+        {
+            var generic = v as IDictionary<string, object>;
+            var plain = v as System.Collections.IDictionary;
+            if (generic != null) EncodeObject(sb, key, Entries(generic), depth + 1);
+            else if (plain != null) EncodeObject(sb, key, Entries(plain), depth + 1);
+            else if (v == null) sb.Append("null");
             else if (v is string || v is char) String(sb, v.ToString());
             else if (v is bool) sb.Append((bool)v ? "true" : "false");
             else if (v is sbyte || v is byte || v is short || v is ushort || v is int || v is uint
@@ -73,6 +102,53 @@ namespace B2c
                 }
             }
             sb.Append('"');
+        }
+
+        /// <summary>The canonical text of a value <see cref="Parse"/> returned: object keys sorted
+        /// (ordinal), no whitespace. Two texts that differ only in key order or spacing have the
+        /// same canonical text.</summary>
+        internal static string Canonical(object v)
+        {
+            var sb = new StringBuilder(256);
+            Canonical(sb, v, 0);
+            return sb.ToString();
+        }
+
+        static void Canonical(StringBuilder sb, object v, int depth)
+        {
+            if (depth > 256) throw new FormatException("nested too deeply");
+            var o = v as Dictionary<string, object>;
+            var a = v as List<object>;
+            if (v == null) sb.Append("null");
+            else if (o != null)
+            {
+                var keys = new List<string>(o.Keys);
+                keys.Sort(StringComparer.Ordinal);
+                sb.Append('{');
+                for (int i = 0; i < keys.Count; i++)
+                {
+                    if (i > 0) sb.Append(',');
+                    String(sb, keys[i]);
+                    sb.Append(':');
+                    Canonical(sb, o[keys[i]], depth + 1);
+                }
+                sb.Append('}');
+            }
+            else if (a != null)
+            {
+                sb.Append('[');
+                for (int i = 0; i < a.Count; i++)
+                {
+                    if (i > 0) sb.Append(',');
+                    Canonical(sb, a[i], depth + 1);
+                }
+                sb.Append(']');
+            }
+            else if (v is string) String(sb, (string)v);
+            else if (v is bool) sb.Append((bool)v ? "true" : "false");
+            else if (v is long) sb.Append(((long)v).ToString(CultureInfo.InvariantCulture));
+            else if (v is double) sb.Append(((double)v).ToString("R", CultureInfo.InvariantCulture));
+            else sb.Append(Convert.ToString(v, CultureInfo.InvariantCulture));
         }
 
         /// <summary>Parses one JSON text: objects become Dictionary&lt;string, object&gt; (a

@@ -14,6 +14,12 @@ namespace B2c
         /// "unknown status" for a code it does not know.</summary>
         public static string StatusString(int status) { return Utf8.Read(NativeMethods.Lib.b2c_status_str(status)); }
 
+        /// <summary>Drops the shared clients and B2BINPAY handles (<see cref="Client.Shared(string)"/>,
+        /// <see cref="B2binpay.Shared(string)"/>) that no handle holds any more, with the trace
+        /// sources and token stores the binding kept for them; returns how many the library
+        /// dropped. Handles still held are untouched.</summary>
+        public static long ClearShared() { return SharedHandles.Clear(); }
+
         /// <summary>The file libb2c was loaded from, as the dynamic loader names it (loads the
         /// library if it is not loaded yet).</summary>
         public static string LibraryPath { get { return NativeMethods.Lib.Path; } }

@@ -81,6 +81,37 @@ namespace B2c
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void LogCallback(IntPtr userdata, IntPtr logParams);
 
+        /// <summary>b2c_token_store.load: copy the value of key (NUL-terminated UTF-8) into buf
+        /// (bufLen bytes), set *outLen; return a b2c_store_result. The four store callbacks are
+        /// static delegates of <see cref="TokenStores"/> (never collected).</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreLoad(IntPtr userdata, IntPtr key, IntPtr buf, UIntPtr bufLen, IntPtr outLen);
+
+        /// <summary>b2c_token_store.save: 0 or -1.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreSave(IntPtr userdata, IntPtr key, IntPtr value, UIntPtr valueLen);
+
+        /// <summary>b2c_token_store.lock: 0 acquired, 3 timed out, -1 error.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreLock(IntPtr userdata, IntPtr key, uint timeoutMs, uint leaseMs);
+
+        /// <summary>b2c_token_store.unlock.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void StoreUnlock(IntPtr userdata, IntPtr key);
+
+        /// <summary>b2c_token_store (every field pointer-sized). Passed as a pointer to an
+        /// unmanaged copy (IntPtr.Zero detaches); the library copies it.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct TokenStoreStruct
+        {
+            internal UIntPtr struct_size;
+            internal IntPtr userdata;
+            internal IntPtr load;
+            internal IntPtr save;
+            internal IntPtr lock_;
+            internal IntPtr unlock;
+        }
+
         // The fields below are assigned by reflection in the constructor (CS0649 does not see it).
 #pragma warning disable 649
         // ---- common -----------------------------------------------------------------------
@@ -111,6 +142,10 @@ namespace B2c
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void b2c_string_free_fn(IntPtr s);
         internal b2c_string_free_fn b2c_string_free;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate UIntPtr b2c_shared_clear_fn();
+        internal b2c_shared_clear_fn b2c_shared_clear;
 
         // ---- logs ---------------------------------------------------------------------------
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -187,6 +222,14 @@ namespace B2c
         internal delegate int b2c_client_stats_fn(B2cClientHandle client, ref IntPtr outJson, ref IntPtr err);
         internal b2c_client_stats_fn b2c_client_stats;
 
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_client_shared_fn(byte[] configJson, out B2cClientHandle client, ref IntPtr err);
+        internal b2c_client_shared_fn b2c_client_shared;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_client_set_token_store_fn(B2cClientHandle client, IntPtr store, ref IntPtr err);
+        internal b2c_client_set_token_store_fn b2c_client_set_token_store;
+
         // ---- CRM Open API -------------------------------------------------------------------
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int b2c_crm_sign_request_fn(byte[] apiKey, byte[] method, byte[] body,
@@ -243,6 +286,14 @@ namespace B2c
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int b2c_b2binpay_stats_fn(B2cB2binpayHandle handle, ref IntPtr outJson, ref IntPtr err);
         internal b2c_b2binpay_stats_fn b2c_b2binpay_stats;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_shared_fn(byte[] configJson, out B2cB2binpayHandle handle, ref IntPtr err);
+        internal b2c_b2binpay_shared_fn b2c_b2binpay_shared;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_set_token_store_fn(B2cB2binpayHandle handle, IntPtr store, ref IntPtr err);
+        internal b2c_b2binpay_set_token_store_fn b2c_b2binpay_set_token_store;
 
         // ---- RetailCRM ----------------------------------------------------------------------
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]

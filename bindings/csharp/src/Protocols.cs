@@ -105,7 +105,8 @@ namespace B2c
 
         public B2binpay(IDictionary<string, object> config) : this(Json.Encode(config)) { }
 
-        /// <summary>Keys: base_url, login, password; refresh_margin_s, deadline_ms, transport keys.</summary>
+        /// <summary>Keys: base_url, login, password; refresh_margin_s, deadline_ms, token_store,
+        /// transport keys.</summary>
         public B2binpay(string configJson)
         {
             Verdicts.NotNull(configJson, "configJson");
@@ -113,7 +114,49 @@ namespace B2c
             B2cB2binpayHandle h;
             int rc = NativeMethods.Lib.b2c_b2binpay_new(Utf8.Z(configJson), out h, ref err);
             if (rc != 0) { if (h != null) h.Dispose(); Errors.Check(rc, ref err); }
+            var state = h.State;
+            h.AfterFree = () => state.ReleaseStores(true);
             handle = h;
+        }
+
+        B2binpay(B2cB2binpayHandle h) { handle = h; }
+
+        /// <summary>A handle to the process-wide shared B2BINPAY handle of this configuration (see
+        /// <see cref="Shared(string)"/>).</summary>
+        public static B2binpay Shared(IDictionary<string, object> config) { return Shared(Json.Encode(config)); }
+
+        /// <summary>A handle to the process-wide shared B2BINPAY handle of this configuration (any
+        /// key order): one token pair for every caller in the process. Same rules as
+        /// <see cref="Client.Shared(string)"/>: each call returns a new object whose Dispose
+        /// releases that handle only; the native handle lives on until
+        /// <see cref="B2cLibrary.ClearShared"/> drops it once no handle holds it; a trace source
+        /// or token store set through one handle applies to all of them.</summary>
+        public static B2binpay Shared(string configJson)
+        {
+            Verdicts.NotNull(configJson, "configJson");
+            string id = SharedHandles.Identity("b2binpay", configJson);
+            lock (SharedHandles.Gate)
+            {
+                IntPtr err = IntPtr.Zero;
+                B2cB2binpayHandle h;
+                int rc = NativeMethods.Lib.b2c_b2binpay_shared(Utf8.Z(configJson), out h, ref err);
+                if (rc != 0) { if (h != null) h.Dispose(); Errors.Check(rc, ref err); }
+                var e = SharedHandles.Acquire(id);
+                h.State = e.State;
+                h.AfterFree = e.Released;
+                return new B2binpay(h);
+            }
+        }
+
+        /// <summary>Shares this handle's tokens through store (null detaches any store, a
+        /// configured token_store too). With a store, a single-use refresh token is sent only
+        /// under the store's lock, after the store has recorded it as taken. Same rules as
+        /// <see cref="Client.SetTokenStore"/>.</summary>
+        public void SetTokenStore(ITokenStore store)
+        {
+            var h = Live();
+            h.State.SetTokenStore(store, (IntPtr st, ref IntPtr err) =>
+                NativeMethods.Lib.b2c_b2binpay_set_token_store(h, st, ref err));
         }
 
         B2cB2binpayHandle Live()
@@ -156,7 +199,7 @@ namespace B2c
         public void SetTraceSource(TraceSource source, SourceLevels level)
         {
             var h = Live();
-            Logging.SetHandleSource(ref h.LogRoute, h.LogGate, source, level,
+            Logging.SetHandleSource(ref h.State.LogRoute, h.State.LogGate, source, level,
                 (NativeMethods.LogCallback cb, int max, ref IntPtr err) =>
                     NativeMethods.Lib.b2c_b2binpay_set_log_callback(h, cb, IntPtr.Zero, max, ref err));
         }

@@ -60,8 +60,15 @@ namespace B2c
         public long DnsLookups { get; private set; }
         /// <summary>Calls that ended because their deadline ran out.</summary>
         public long DeadlineExceeded { get; private set; }
+        /// <summary>Token store reads.</summary>
         public long StoreLoads { get; private set; }
+        /// <summary>Token pairs taken over from the store (another handle or process obtained them).</summary>
         public long StoreAdopted { get; private set; }
+        /// <summary>Token pairs written to the store.</summary>
+        public long StoreSaves { get; private set; }
+        /// <summary>Token store failures (each logged as a Warning store event; b2c went on without
+        /// the store).</summary>
+        public long StoreErrors { get; private set; }
         /// <summary>Endpoint -> latency. An endpoint with no entry was not called.</summary>
         public IReadOnlyDictionary<string, Latency> Latency { get; private set; }
         /// <summary>The JSON object the library returned.</summary>
@@ -103,6 +110,8 @@ namespace B2c
             s.DeadlineExceeded = Int(o, "deadline_exceeded");
             s.StoreLoads = Int(o, "store_loads");
             s.StoreAdopted = Int(o, "store_adopted");
+            s.StoreSaves = Int(o, "store_saves");
+            s.StoreErrors = Int(o, "store_errors");
 
             s.RetriesByCause = NoCauses;
             var causes = Obj(o, "retries_by_cause");

@@ -279,7 +279,7 @@ namespace B2c.Tests
         const string Full = "{\"auth_exchanges\":2,\"connections_opened\":3,\"deadline_exceeded\":4,\"dns_lookups\":5,"
             + "\"latency\":{\"processext\":{\"count\":6,\"max_us\":10,\"p50_us\":7,\"p90_us\":8,\"p99_us\":9}},"
             + "\"reauths\":11,\"refreshes\":12,\"requests\":13,\"retries\":14,\"retries_by_cause\":{\"status_5xx\":15,\"reset\":1},"
-            + "\"store_adopted\":16,\"store_loads\":17,\"suspicious\":18,\"tls_handshakes\":19,\"tls_resumed\":20,"
+            + "\"store_adopted\":16,\"store_errors\":22,\"store_loads\":17,\"store_saves\":23,\"suspicious\":18,\"tls_handshakes\":19,\"tls_resumed\":20,"
             + "\"unauthorized\":21}";
 
         [Test]
@@ -298,6 +298,8 @@ namespace B2c.Tests
             Assert.AreEqual(14, s.Retries);
             Assert.AreEqual(16, s.StoreAdopted);
             Assert.AreEqual(17, s.StoreLoads);
+            Assert.AreEqual(22, s.StoreErrors);
+            Assert.AreEqual(23, s.StoreSaves);
             Assert.AreEqual(18, s.Suspicious);
             Assert.AreEqual(19, s.TlsHandshakes);
             Assert.AreEqual(20, s.TlsResumed);
@@ -325,6 +327,7 @@ namespace B2c.Tests
             Assert.AreEqual(7, s.Requests);
             Assert.AreEqual(0, s.Retries, "missing: 0");
             Assert.AreEqual(0, s.StoreLoads);
+            Assert.AreEqual(0, s.StoreErrors);
             Assert.AreEqual(5, s.Latency["token"].MaxUs);
             Assert.AreEqual(9, s.Latency["new_endpoint"].Count);
             Assert.AreEqual(0, s.Latency["new_endpoint"].P99Us);

@@ -11,7 +11,7 @@ use FFI;
  * b2c_b2binpay_new: base_url, login, password (required); refresh_margin_s, deadline_ms and
  * the transport keys (connect_timeout_ms, read_timeout_ms, request_timeout_ms,
  * max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections,
- * idle_timeout_s, dns_cache_s, proxy, no_proxy).
+ * idle_timeout_s, dns_cache_s, proxy, no_proxy) and token_store (as Client).
  *
  * A token of lifetime L is renewed min(refresh_margin_s, L/5) before it expires.
  */
@@ -19,28 +19,35 @@ final class B2binpay
 {
     use NativeHandle;
     use HandleLogging;
+    use SharedHandle;
 
     private const KIND = 'B2binpay';
     private const FREE_FUNCTION = 'b2c_b2binpay_free';
     private const SET_LOG_FUNCTION = 'b2c_b2binpay_set_log_callback';
     private const STATS_FUNCTION = 'b2c_b2binpay_stats';
+    private const SET_STORE_FUNCTION = 'b2c_b2binpay_set_token_store';
+    private const NEW_FUNCTION = 'b2c_b2binpay_new';
+    private const SHARED_FUNCTION = 'b2c_b2binpay_shared';
+    private const SHARED_KIND = 'b2binpay';
+    private const POINTER_TYPE = 'b2c_b2binpay*';
 
     /** @param array<string, mixed> $config */
     public function __construct(array $config)
     {
-        try {
-            $json = json_encode($config === [] ? new \stdClass() : $config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
-        } catch (\JsonException $e) {
-            throw new InvalidArgumentException('config is not JSON-encodable: ' . $e->getMessage(), Status::CONFIG->value);
-        }
-        $ffi = Library::ffi();
-        $out = $ffi->new('b2c_b2binpay*');
-        $err = Library::newError();
-        $st = $ffi->b2c_b2binpay_new($json, FFI::addr($out), FFI::addr($err));
-        if ($st !== 0) {
-            Library::raise($st, $err);
-        }
-        $this->ptr = $out;
+        $this->ptr = self::openNative(self::NEW_FUNCTION, self::configJson($config));
+    }
+
+    /**
+     * A handle of the process-wide shared B2BINPAY handle for $config (b2c_b2binpay_shared),
+     * with the lifetime rules of Client::shared(): one native handle (tokens, connections)
+     * per configuration for this process's requests; close() releases this handle only; a
+     * logger or token store set from PHP is removed at the end of the request.
+     *
+     * @param array<string, mixed> $config the keys of the constructor
+     */
+    public static function shared(array $config): self
+    {
+        return self::openShared(self::configJson($config));
     }
 
     /** Obtain a token pair (POST /token/) and verify meta.sign. */

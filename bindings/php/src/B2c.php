@@ -5,8 +5,8 @@ declare(strict_types=1);
 namespace B2c;
 
 /**
- * Library-wide functions: the same names in every binding (b2c.version(), b2c.status_str()),
- * and the process-wide log routing.
+ * Library-wide functions: the same names in every binding (b2c.version(), b2c.status_str(),
+ * b2c.clear_shared()), and the process-wide log routing.
  */
 final class B2c
 {
@@ -24,6 +24,18 @@ final class B2c
     public static function statusString(int $status): string
     {
         return Library::ffi()->b2c_status_str($status);
+    }
+
+    /**
+     * Drop the shared native clients and B2BINPAY handles (Client::shared(),
+     * B2binpay::shared()) that no handle holds any more, in this request or another;
+     * returns how many were dropped (b2c_shared_clear). Those still held are untouched.
+     * Without it they live until the process ends (each PHP-FPM worker keeps its own), so
+     * that the next request with the same configuration finds its tokens and connections.
+     */
+    public static function clearShared(): int
+    {
+        return (int) Library::ffi()->b2c_shared_clear();
     }
 
     /**

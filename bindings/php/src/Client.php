@@ -5,7 +5,6 @@ declare(strict_types=1);
 namespace B2c;
 
 use FFI;
-use FFI\CData;
 
 /**
  * A B2COPY client for one service admin (configuration, key, tokens, connections).
@@ -15,7 +14,9 @@ use FFI\CData;
  * jwt_kid_header, connect_timeout_ms, read_timeout_ms, request_timeout_ms,
  * call_deadline_ms, poll_interval_ms, retry_base_ms, retry_max_ms, refresh_margin_s,
  * max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections,
- * idle_timeout_s, dns_cache_s, proxy, no_proxy. Unknown keys (and a user_agent with CR/LF, a
+ * idle_timeout_s, dns_cache_s, proxy, no_proxy, token_store ({"type": "memory"}, the default,
+ * or {"type": "file", "path": "/abs/dir"}: a 0700 directory of this user shared by every
+ * process using it, see the README). Unknown keys (and a user_agent with CR/LF, a
  * base_url with user:password@, a broken extra_ca_pem, a duration over one day) throw
  * InvalidArgumentException (code Status::CONFIG). private_key_pem may also be a Key.
  */
@@ -23,31 +24,51 @@ final class Client
 {
     use NativeHandle;
     use HandleLogging;
+    use SharedHandle;
 
     private const KIND = 'Client';
     private const FREE_FUNCTION = 'b2c_client_free';
     private const SET_LOG_FUNCTION = 'b2c_client_set_log_callback';
     private const STATS_FUNCTION = 'b2c_client_stats';
+    private const SET_STORE_FUNCTION = 'b2c_client_set_token_store';
+    private const NEW_FUNCTION = 'b2c_client_new';
+    private const SHARED_FUNCTION = 'b2c_client_shared';
+    private const SHARED_KIND = 'b2copy';
+    private const POINTER_TYPE = 'b2c_client*';
 
     /** @param array<string, mixed> $config */
     public function __construct(array $config)
     {
+        $this->ptr = self::openNative(self::NEW_FUNCTION, self::clientJson($config));
+    }
+
+    /**
+     * A handle of the process-wide shared client for $config (b2c_client_shared): the same
+     * configuration, whatever the order of its keys, is the same native client, with its
+     * tokens and keep-alive connections, in this request and in the next ones this process
+     * serves (a PHP-FPM worker). Each call returns a new Client; close() (or the destructor)
+     * releases that handle only. The native client stays after the last handle is gone,
+     * until B2c::clearShared() or the end of the process; after fork() a child gets its own.
+     *
+     * A logger (setLogger) or token store (setTokenStore) set on it applies to every handle
+     * of the shared client, and is removed at the end of the request (and when this
+     * request's last handle of it is closed): set it in every request. The `token_store`
+     * configuration key (the file store) needs no PHP code and serves every request.
+     *
+     * @param array<string, mixed> $config the keys of the constructor
+     */
+    public static function shared(array $config): self
+    {
+        return self::openShared(self::clientJson($config));
+    }
+
+    /** @param array<string, mixed> $config */
+    private static function clientJson(array $config): string
+    {
         if (($config['private_key_pem'] ?? null) instanceof Key) {
             $config['private_key_pem'] = $config['private_key_pem']->privatePem();
         }
-        try {
-            $json = json_encode($config === [] ? new \stdClass() : $config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
-        } catch (\JsonException $e) {
-            throw new InvalidArgumentException('config is not JSON-encodable: ' . $e->getMessage(), Status::CONFIG->value);
-        }
-        $ffi = Library::ffi();
-        $out = $ffi->new('b2c_client*');
-        $err = Library::newError();
-        $st = $ffi->b2c_client_new($json, FFI::addr($out), FFI::addr($err));
-        if ($st !== 0) {
-            Library::raise($st, $err);
-        }
-        $this->ptr = $out;
+        return self::configJson($config);
     }
 
     /** Exchange a fresh external JWT for tokens now (optional: feeProcess does it). */

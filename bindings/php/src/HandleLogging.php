@@ -5,9 +5,9 @@ declare(strict_types=1);
 namespace B2c;
 
 /**
- * A handle's own logger and its statistics (Client, B2binpay). The class names its native
- * functions in SET_LOG_FUNCTION and STATS_FUNCTION; NativeHandle::close() calls
- * detachLogger() before it frees the handle.
+ * A handle's own logger and its statistics (Client, B2binpay, which also use SharedHandle).
+ * The class names its native functions in SET_LOG_FUNCTION and STATS_FUNCTION;
+ * SharedHandle::releaseCallbacks() calls detachLogger() before the handle is freed.
  */
 trait HandleLogging
 {
@@ -22,22 +22,29 @@ trait HandleLogging
      *
      * The logger is called during this handle's calls, on the calling thread; it must not
      * call this handle (stats() aside). An exception it throws loses that event only.
+     *
+     * On a shared handle (shared()) the logger applies to every handle of that shared
+     * object; it is removed when the last handle of the object open in this request is
+     * closed, and at request shutdown (its PHP closure dies with the request, the shared
+     * object does not): set it in every request.
      */
     public function setLogger(?object $logger, string $level = 'warning'): void
     {
         $handle = $this->handle();
+        // A shared handle's callback is the shared object's (SharedHandle, SharedNative).
+        $holder = $this->shared ?? $this;
         if ($logger === null) {
             Library::callStatus(self::SET_LOG_FUNCTION, $handle, null, null, 0);
-            $this->logCallback = null;
-            LogRouting::untrack($this);
+            $holder->logCallback = null;
+            LogRouting::untrack($holder);
             return;
         }
         $max = LogRouting::maxLevel($level);
         LogRouting::checkLogger($logger);
         $cb = LogRouting::callback($logger);
-        LogRouting::track($this);
+        LogRouting::track($holder);
         Library::callStatus(self::SET_LOG_FUNCTION, $handle, $cb, null, $max);
-        $this->logCallback = $cb;
+        $holder->logCallback = $cb;
     }
 
     /** This handle's statistics since its creation. */

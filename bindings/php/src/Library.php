@@ -197,6 +197,7 @@ final class Library
             }
             self::$mode = 'cdef';
             self::$path = $lib;
+            self::pin($lib);
             return self::$ffi = self::loaded($ffi);
         }
         throw new LibraryNotFoundException(
@@ -244,6 +245,25 @@ final class Library
     }
 
     private static ?FFI $dl = null;
+
+    /** dlopen() flags (glibc and musl): RTLD_LAZY | RTLD_NODELETE. */
+    private const RTLD_LAZY_NODELETE = 0x0001 | 0x1000;
+
+    /**
+     * Keep the library loaded for the life of the process (dlopen with RTLD_NODELETE): the
+     * FFI object of FFI::cdef() unloads it when it is freed at the end of the request, and
+     * under PHP-FPM with ffi.enable=true that would drop the process-wide state the library
+     * keeps for the worker's next requests (the shared clients of Client::shared()). A
+     * preloaded scope (FFI::scope) stays loaded anyway.
+     */
+    private static function pin(string $lib): void
+    {
+        try {
+            FFI::cdef('void *dlopen(const char *filename, int flags);')->dlopen($lib, self::RTLD_LAZY_NODELETE);
+        } catch (\Throwable) {
+            // no dlopen to call: the library is reloaded per request (shared clients then last one request)
+        }
+    }
 
     /**
      * Bind dlerror() before a load attempt: binding it after one would run dlsym, which

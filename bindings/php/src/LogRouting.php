@@ -10,7 +10,10 @@ use FFI\CData;
 /**
  * @internal Log routing from libb2c to PSR-3 loggers: the process-wide logger
  * (B2c::setLogger), the handles' own (Client::setLogger, B2binpay::setLogger), and the
- * removal of every callback at request shutdown.
+ * removal of every callback at request shutdown: log callbacks, and the token stores set
+ * from PHP (Client::setTokenStore, B2binpay::setTokenStore), on plain handles and on
+ * shared ones (SharedNative: the callbacks of a shared native object, which outlives the
+ * request).
  *
  * The native callback is a PHP closure (PHP FFI turns it into a C function pointer). It
  * is kept referenced here (process-wide) or by its handle for as long as it is installed,
@@ -47,8 +50,10 @@ final class LogRouting
     private static ?\Closure $callback = null;
     private static bool $shutdownRegistered = false;
     private static bool $stderrChanged = false;
-    /** @var \WeakMap<object, true>|null the handles with a callback of their own */
+    /** @var \WeakMap<object, true>|null the handles (and shared objects) with a log callback of their own */
     private static ?\WeakMap $handles = null;
+    /** @var \WeakMap<object, true>|null the handles (and shared objects) with a token store set from PHP */
+    private static ?\WeakMap $stores = null;
 
     private function __construct()
     {
@@ -183,11 +188,34 @@ final class LogRouting
         return self::$handles === null ? 0 : count(self::$handles);
     }
 
+    /** @internal a handle (or shared object: $holder->detachTokenStore()) got a token store set from PHP. */
+    public static function trackStore(object $holder): void
+    {
+        self::$stores ??= new \WeakMap();
+        self::$stores[$holder] = true;
+        self::registerShutdown();
+    }
+
+    /** @internal its token store was detached. */
+    public static function untrackStore(object $holder): void
+    {
+        if (self::$stores !== null) {
+            unset(self::$stores[$holder]);
+        }
+    }
+
+    /** @internal the number of handles (and shared objects) with a token store set from PHP (for the tests). */
+    public static function trackedStores(): int
+    {
+        return self::$stores === null ? 0 : count(self::$stores);
+    }
+
     /**
-     * Request shutdown: remove every callback this request installed (the handles' own and
-     * the process-wide one) and switch the stderr line back on if it was switched off, so
-     * that no closure of a finished request is ever called (under PHP-FPM the library, and
-     * its process-wide state, outlives the request). Registered with
+     * Request shutdown: remove every callback this request installed (the handles' own log
+     * callbacks, those of shared objects, the process-wide one, and every token store set
+     * from PHP) and switch the stderr line back on if it was switched off, so that no
+     * closure of a finished request is ever called (under PHP-FPM the library, its
+     * process-wide state and its shared clients outlive the request). Registered with
      * register_shutdown_function(); it re-registers itself once so that it runs after the
      * shutdown functions registered later in the request. Callable directly (the tests do).
      */
@@ -201,6 +229,17 @@ final class LogRouting
         foreach ($handles as $handle) {
             try {
                 $handle->detachLogger();
+            } catch (\Throwable) {
+            }
+        }
+        $stores = [];
+        foreach (self::$stores ?? [] as $holder => $_) {
+            $stores[] = $holder;
+        }
+        self::$stores = null;
+        foreach ($stores as $holder) {
+            try {
+                $holder->detachTokenStore();
             } catch (\Throwable) {
             }
         }

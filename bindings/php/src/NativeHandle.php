@@ -8,7 +8,9 @@ use FFI\CData;
 
 /**
  * One native handle owned by a PHP object (Client, Key, B2binpay): freed exactly once, by
- * close() or the destructor (after its own log callback is removed, see HandleLogging).
+ * close() or the destructor (after its own log callback and token store are removed, see
+ * SharedHandle::releaseCallbacks()). For a handle from Client::shared() / B2binpay::shared()
+ * that releases this handle only: the shared native object lives on.
  * The class names its free function in FREE_FUNCTION and itself in KIND.
  */
 trait NativeHandle
@@ -32,9 +34,10 @@ trait NativeHandle
     public function close(): void
     {
         if ($this->ptr !== null) {
-            if (method_exists($this, 'detachLogger')) {
-                // Its own log callback goes first: no closure is called for a freed handle.
-                $this->detachLogger();
+            if (method_exists($this, 'releaseCallbacks')) {
+                // Its own callbacks (log, token store) go first: no closure is called for a
+                // freed handle (SharedHandle::releaseCallbacks()).
+                $this->releaseCallbacks();
             }
             $ptr = $this->ptr;
             $this->ptr = null;

@@ -38,8 +38,14 @@ final class Stats
     public readonly int $dnsLookups;
     /** Calls that ended because their deadline ran out. */
     public readonly int $deadlineExceeded;
+    /** Reads of the token store. */
     public readonly int $storeLoads;
+    /** Token pairs taken from the store (another process's, or an earlier handle's). */
     public readonly int $storeAdopted;
+    /** Token pairs written to the store. */
+    public readonly int $storeSaves;
+    /** Store failures (each logged as a `store` event; b2c went on without the store). */
+    public readonly int $storeErrors;
     /**
      * Per endpoint: B2COPY authexternalcrm, refreshtoken, processext; B2BINPAY token,
      * token_refresh (only the endpoints called are present).
@@ -85,6 +91,8 @@ final class Stats
         $s->deadlineExceeded = self::int($d['deadline_exceeded'] ?? 0);
         $s->storeLoads = self::int($d['store_loads'] ?? 0);
         $s->storeAdopted = self::int($d['store_adopted'] ?? 0);
+        $s->storeSaves = self::int($d['store_saves'] ?? 0);
+        $s->storeErrors = self::int($d['store_errors'] ?? 0);
         $latency = [];
         foreach (self::map($d['latency'] ?? null) as $endpoint => $l) {
             $l = self::map($l);

@@ -17,6 +17,12 @@ Loading it routes the library's log events to ``logging.getLogger("b2c")`` at th
 level (WARNING by default); after changing that level call ``b2c.set_log_level()`` (or
 ``b2c.set_log_level("debug")``, which sets both). ``client.set_logger(logger, level)`` routes
 one handle's events elsewhere; ``client.stats()`` returns a ``b2c.Stats``.
+
+Many processes, one credential: ``b2c.Client.shared(config)`` / ``b2c.B2binpay.shared(config)``
+reuse one process-wide native object per configuration (``b2c.clear_shared()`` drops the idle
+ones); ``client.set_token_store(store)`` shares the token pair across processes through a
+``b2c.TokenStore`` (``b2c.RedisTokenStore(redis_client)``, or the ``token_store`` key of the
+configuration for a file store).
 """
 
 from ._b2binpay import AccessToken, B2binpay, B2binpayCounters
@@ -46,6 +52,9 @@ from ._errors import (
     status_str,
 )
 from ._log import TRACE, set_log_level, set_log_stderr
+from ._redis import RedisTokenStore
+from ._shared import clear_shared
+from ._store import StoreResult, TokenStore
 from ._stats import Latency, Stats
 from ._native import SONAME, LibraryNotFoundError, find_library, library_path
 from ._version import __version__
@@ -65,6 +74,10 @@ __all__ = [
     "RetailCrm",
     "Stats",
     "Latency",
+    "TokenStore",
+    "StoreResult",
+    "RedisTokenStore",
+    "clear_shared",
     "set_log_level",
     "set_log_stderr",
     "TRACE",

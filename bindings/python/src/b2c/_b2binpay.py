@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import ctypes
 import json
-from typing import Any, Mapping, NamedTuple, Optional
+from typing import Any, Mapping, NamedTuple, Optional, Union
 
 from . import _native
-from ._calls import call_verify, cstr, take_string
+from ._calls import call_verify, cstr, merge_config, take_string
 from ._errors import ClosedError, Status, make_error
 from ._handle import Handle, Managed
 from ._log import LevelLike, LoggerLike, set_handle_logger
+from ._shared import canonical_json, open_shared
 from ._stats import Stats, handle_stats
+from ._store import TokenStore, set_handle_store
 
 
 class AccessToken(NamedTuple):
@@ -56,6 +58,19 @@ class B2binpay(Managed):
     @classmethod
     def from_dict(cls, config: Mapping[str, Any]) -> "B2binpay":
         return cls(**dict(config))
+
+    @classmethod
+    def shared(cls, config: Union[Mapping[str, Any], str, None] = None, **more: Any) -> "B2binpay":
+        """A handle to the process-wide shared B2BINPAY handle for this configuration (as
+        ``b2c.Client.shared``: one native handle, its tokens and connections, per
+        configuration in any key order; ``close()`` releases this handle only; kept until
+        ``b2c.clear_shared()`` or exit; a logger or store set through one handle applies to
+        all)."""
+        self = cls.__new__(cls)
+        self._h = None
+        text = canonical_json(merge_config(config, more))
+        self._h = open_shared("b2binpay", "b2c_b2binpay_shared", "b2c_b2binpay_free", text, "B2binpay")
+        return self
 
     def _call(self, fn_name: str, *args: Any) -> None:
         h = self._handle()
@@ -111,6 +126,13 @@ class B2binpay(Managed):
         endpoints ``token`` and ``token_refresh``; ``suspicious`` counts rejected unexpired
         refresh tokens)."""
         return handle_stats(self._handle(), "b2c_b2binpay_stats")
+
+    def set_token_store(self, store: Optional[TokenStore]) -> None:
+        """Share this credential's token pair through ``store`` (as
+        ``Client.set_token_store``). With a store, a single-use refresh token is sent only
+        under the store's lock, after the store has recorded it as taken. ``None`` detaches
+        any store (a configured ``token_store`` too)."""
+        set_handle_store(self._handle(), "b2c_b2binpay_set_token_store", store)
 
     @staticmethod
     def verify_callback(

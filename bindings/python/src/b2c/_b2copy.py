@@ -15,18 +15,18 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from . import _native
 from ._errors import FeeError, FeeStatus, InvalidArgumentError, Status, StillPendingError, make_error
-from ._calls import as_bytes, cstr, take_string
+from ._calls import as_bytes, cstr, merge_config, take_string
 from ._handle import Handle, Managed
 from ._log import LevelLike, LoggerLike, set_handle_logger
+from ._shared import canonical_json, open_shared
 from ._stats import Stats, handle_stats
+from ._store import TokenStore, set_handle_store
 
 StrOrBytes = Union[str, bytes, bytearray, memoryview]
 PathLike = Union[str, "os.PathLike[str]"]
 ProgressCallback = Callable[[FeeStatus, int, int], Optional[bool]]
 
 _U32_MAX = 0xFFFF_FFFF
-
-
 
 
 # ---- keys --------------------------------------------------------------------------------
@@ -231,12 +231,7 @@ class Client(Managed):
 
     def __init__(self, **config: Any) -> None:
         self._h: Optional[Handle] = None
-        cfg: Dict[str, Any] = dict(config)
-        if isinstance(cfg.get("private_key_pem"), Key):
-            cfg["private_key_pem"] = cfg["private_key_pem"].private_pem()
-        if "private_key_path" in cfg and isinstance(cfg["private_key_path"], os.PathLike):
-            cfg["private_key_path"] = os.fspath(cfg["private_key_path"])
-        text = json.dumps(cfg).encode("utf-8")
+        text = json.dumps(_client_config(config)).encode("utf-8")
         lib = _native.lib()
         out, err = ctypes.c_void_p(), ctypes.c_void_p()
         st = lib.b2c_client_new(text, ctypes.byref(out), ctypes.byref(err))
@@ -251,6 +246,22 @@ class Client(Managed):
     @classmethod
     def from_json(cls, config_json: str) -> "Client":
         return cls(**json.loads(config_json))
+
+    @classmethod
+    def shared(cls, config: Union[Mapping[str, Any], str, None] = None, **more: Any) -> "Client":
+        """A handle to the process-wide shared client for this configuration (a dict, a JSON
+        text, or keyword arguments, merged): the same configuration, in any key order, is one
+        native client with its tokens and keep-alive connections, across the Client objects
+        that come and go. ``close()`` releases this handle only; the shared client stays for
+        the next ``shared()`` with the same configuration until ``b2c.clear_shared()`` (when
+        no handle holds it) or process exit. A logger or token store set through one handle
+        applies to every handle of it, later ones included. After ``fork()`` a child gets its
+        own."""
+        self = cls.__new__(cls)
+        self._h = None
+        text = canonical_json(_client_config(merge_config(config, more)))
+        self._h = open_shared("b2copy", "b2c_client_shared", "b2c_client_free", text, "Client")
+        return self
 
     def authenticate(self) -> None:
         """Exchange a fresh external JWT for tokens now (optional: fee_process does it)."""
@@ -355,8 +366,29 @@ class Client(Managed):
 
     def stats(self) -> Stats:
         """This client's statistics since creation (requests, retries by cause, token
-        exchanges, 401s, connections, latency per endpoint, ...)."""
+        exchanges, 401s, connections, store loads/adoptions/saves/errors, latency per
+        endpoint, ...). For a shared client: the shared native client's, every handle's calls
+        counted."""
         return handle_stats(self._handle(), "b2c_client_stats")
+
+    def set_token_store(self, store: Optional[TokenStore]) -> None:
+        """Share this client's token pair with the other processes using ``store`` (a
+        b2c.TokenStore, e.g. b2c.RedisTokenStore): b2c adopts a good stored pair instead of
+        authenticating, renews under the store's lock after re-reading it, and saves the new
+        pair before unlocking. Set it before the first call that needs a token. ``None``
+        detaches any store (a configured ``token_store`` too): tokens then live in this
+        client only. On a shared client it applies to every handle of it."""
+        set_handle_store(self._handle(), "b2c_client_set_token_store", store)
+
+
+def _client_config(config: Mapping[str, Any]) -> Dict[str, Any]:
+    """The JSON-ready client configuration: a Key as its PEM, a path-like as a str."""
+    cfg: Dict[str, Any] = dict(config)
+    if isinstance(cfg.get("private_key_pem"), Key):
+        cfg["private_key_pem"] = cfg["private_key_pem"].private_pem()
+    if "private_key_path" in cfg and isinstance(cfg["private_key_path"], os.PathLike):
+        cfg["private_key_path"] = os.fspath(cfg["private_key_path"])
+    return cfg
 
 
 # A NULL function pointer of the callback type.

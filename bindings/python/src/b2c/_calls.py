@@ -3,9 +3,10 @@ error object into an exception, and owned strings into Python str."""
 
 from __future__ import annotations
 
+import collections.abc
 import ctypes
 import json
-from typing import Any, Optional
+from typing import Any, Dict, Mapping, Optional, Union
 
 from . import _native
 from ._errors import Status, make_error
@@ -81,3 +82,20 @@ def json_arg(value: Any, name: str) -> bytes:
         return json.dumps(value).encode("utf-8")
     except (TypeError, ValueError) as e:
         raise TypeError(f"{name} is not JSON-encodable: {e}") from None
+
+
+def merge_config(config: Union[Mapping[str, Any], str, None], more: Mapping[str, Any]) -> Dict[str, Any]:
+    """A configuration from a mapping or a JSON text (or None) plus keyword arguments."""
+    if isinstance(config, str):
+        loaded = json.loads(config)
+        if not isinstance(loaded, dict):
+            raise TypeError("a JSON configuration must be an object")
+        base: Dict[str, Any] = loaded
+    elif config is None:
+        base = {}
+    elif isinstance(config, collections.abc.Mapping):
+        base = dict(config)
+    else:
+        raise TypeError(f"config must be a mapping or a JSON text, not {type(config).__name__}")
+    base.update(more)
+    return base

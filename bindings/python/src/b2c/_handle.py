@@ -15,7 +15,7 @@ from ._errors import ClosedError, Status
 
 
 class Handle:
-    __slots__ = ("_ptr", "_free", "_lock", "_busy", "_closed", "_what", "keep")
+    __slots__ = ("_ptr", "_free", "_lock", "_busy", "_closed", "_what", "keep", "store_bridge")
 
     def __init__(self, ptr: int, free: Callable[[int], None], what: str) -> None:
         self._ptr: Optional[int] = ptr
@@ -27,6 +27,10 @@ class Handle:
         #: An object the native side may call into while the handle exists (its log
         #: callback): held here, so it lives exactly as long as the native handle can use it.
         self.keep: Any = None
+        #: Likewise the token store bridge (``_store._StoreBridge``: the CFUNCTYPE objects of
+        #: ``b2c_*_set_token_store``). For a shared handle both are the registry slot's, kept
+        #: beyond this handle: the native object outlives its handles (``_shared``).
+        self.store_bridge: Any = None
 
     @property
     def closed(self) -> bool:

@@ -32,6 +32,11 @@ __all__ = [
     "PROGRESS_CB",
     "LOG_CB",
     "LogParams",
+    "TokenStoreStruct",
+    "STORE_LOAD_CB",
+    "STORE_SAVE_CB",
+    "STORE_LOCK_CB",
+    "STORE_UNLOCK_CB",
     "library_path",
     "SONAME",
 ]
@@ -75,10 +80,38 @@ class LogParams(ctypes.Structure):
 # void (*b2c_log_callback)(void *userdata, const b2c_log_params *params)
 LOG_CB = ctypes.CFUNCTYPE(None, c_void_p, POINTER(LogParams))
 
+# int32_t (*load)(void *userdata, const char *key, uint8_t *buf, size_t buf_len, size_t *out_len)
+# (key as c_void_p, not c_char_p: read with string_at, so a callback never sees a ctypes
+# conversion it did not ask for; buf as c_void_p: written with memmove)
+STORE_LOAD_CB = ctypes.CFUNCTYPE(c_int32, c_void_p, c_void_p, c_void_p, c_size_t, POINTER(c_size_t))
+# int32_t (*save)(void *userdata, const char *key, const uint8_t *value, size_t value_len)
+STORE_SAVE_CB = ctypes.CFUNCTYPE(c_int32, c_void_p, c_void_p, c_void_p, c_size_t)
+# int32_t (*lock)(void *userdata, const char *key, uint32_t timeout_ms, uint32_t lease_ms)
+STORE_LOCK_CB = ctypes.CFUNCTYPE(c_int32, c_void_p, c_void_p, c_uint32, c_uint32)
+# void (*unlock)(void *userdata, const char *key)
+STORE_UNLOCK_CB = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
+
+
+class TokenStoreStruct(ctypes.Structure):
+    """``b2c_token_store``: a host token store (four callbacks and their userdata). The
+    library copies the struct in ``b2c_*_set_token_store`` but calls the function pointers
+    later: the CFUNCTYPE objects must stay referenced while installed (``_store``)."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("userdata", c_void_p),
+        ("load", STORE_LOAD_CB),
+        ("save", STORE_SAVE_CB),
+        ("lock", STORE_LOCK_CB),
+        ("unlock", STORE_UNLOCK_CB),
+    ]
+
+
 # ---- The ABI table: name -> (restype, argtypes) ----------------------------------------
 FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     # B2COPY client
     "b2c_client_new": (STATUS, [CSTR, OUT_HANDLE, OUT_HANDLE]),
+    "b2c_client_shared": (STATUS, [CSTR, OUT_HANDLE, OUT_HANDLE]),
     "b2c_client_free": (None, [HANDLE]),
     "b2c_authenticate": (STATUS, [HANDLE, OUT_HANDLE]),
     "b2c_client_mint_jwt": (STATUS, [HANDLE, OUT_STRING, OUT_HANDLE]),
@@ -104,6 +137,7 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     "b2c_webhook_verify": (STATUS, [BYTES, c_size_t, BYTES, c_size_t, CSTR, OUT_HANDLE]),
     # B2BINPAY
     "b2c_b2binpay_new": (STATUS, [CSTR, OUT_HANDLE, OUT_HANDLE]),
+    "b2c_b2binpay_shared": (STATUS, [CSTR, OUT_HANDLE, OUT_HANDLE]),
     "b2c_b2binpay_free": (None, [HANDLE]),
     "b2c_b2binpay_login": (STATUS, [HANDLE, OUT_HANDLE]),
     "b2c_b2binpay_refresh": (STATUS, [HANDLE, OUT_HANDLE]),
@@ -120,6 +154,10 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     "b2c_set_log_stderr": (None, [c_int32]),
     "b2c_client_stats": (STATUS, [HANDLE, OUT_STRING, OUT_HANDLE]),
     "b2c_b2binpay_stats": (STATUS, [HANDLE, OUT_STRING, OUT_HANDLE]),
+    # token stores and shared handles
+    "b2c_client_set_token_store": (STATUS, [HANDLE, POINTER(TokenStoreStruct), OUT_HANDLE]),
+    "b2c_b2binpay_set_token_store": (STATUS, [HANDLE, POINTER(TokenStoreStruct), OUT_HANDLE]),
+    "b2c_shared_clear": (c_size_t, []),
     # RetailCRM simple connection
     "b2c_retailcrm_token": (STATUS, [CSTR, CSTR, OUT_STRING, OUT_HANDLE]),
     "b2c_retailcrm_verify_token": (STATUS, [CSTR, CSTR, CSTR, OUT_HANDLE]),

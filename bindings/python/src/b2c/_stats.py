@@ -63,6 +63,10 @@ class Stats:
     ``latency`` an endpoint (B2COPY: authexternalcrm, refreshtoken, processext; B2BINPAY:
     token, token_refresh) to its Latency. ``raw_json`` is the library's text as it came,
     keys this binding does not know included (keys may be added, none is removed).
+
+    Token stores: ``store_loads`` (records read), ``store_adopted`` (stored pairs taken
+    instead of a token exchange), ``store_saves`` (pairs written), ``store_errors`` (store
+    failures b2c logged and went on without the store).
     """
 
     requests: int = 0
@@ -80,6 +84,8 @@ class Stats:
     deadline_exceeded: int = 0
     store_loads: int = 0
     store_adopted: int = 0
+    store_saves: int = 0
+    store_errors: int = 0
     latency: Mapping[str, Latency] = field(default_factory=dict)
     raw_json: str = field(default="{}", repr=False)
 
@@ -110,6 +116,8 @@ class Stats:
             deadline_exceeded=n("deadline_exceeded"),
             store_loads=n("store_loads"),
             store_adopted=n("store_adopted"),
+            store_saves=n("store_saves"),
+            store_errors=n("store_errors"),
             latency=_latency(data.get("latency")),
             raw_json=text,
         )

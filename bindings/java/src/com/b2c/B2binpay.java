@@ -17,10 +17,45 @@ public final class B2binpay extends NativeHandle {
         this(Json.encode(Objects.requireNonNull(config, "config")));
     }
 
-    /** Keys: base_url, login, password; refresh_margin_s, deadline_ms and transport keys. */
+    /** Keys: base_url, login, password; refresh_margin_s, deadline_ms, token_store and
+     * transport keys. */
     public B2binpay(String configJson) {
-        super("B2binpay", create(configJson), Ffi.lib()::b2c_b2binpay_free);
-        retainUntilFreed(logRouter);
+        this(SharedHandles.own(create(configJson)));
+    }
+
+    private B2binpay(SharedHandles.Opened o) {
+        super("B2binpay", o.ptr, Ffi.lib()::b2c_b2binpay_free);
+        this.state = o.state;
+        retainUntilFreed(o.state);
+        afterFree(o.afterFree);
+    }
+
+    /** A handle to the process-wide shared B2BINPAY handle of this configuration (see
+     * {@link #shared(String)}). */
+    public static B2binpay shared(Map<String, ?> config) {
+        return shared(Json.encode(Objects.requireNonNull(config, "config")));
+    }
+
+    /**
+     * A handle to the process-wide shared B2BINPAY handle of this configuration (any key
+     * order): one token pair for every caller in the process. Same rules as
+     * {@link Client#shared(String)}: each call returns a new object whose {@link #close()}
+     * releases that handle only; the native handle lives on until {@link B2c#clearShared()}
+     * drops it once no handle holds it; a logger or token store set through one handle applies
+     * to all of them.
+     */
+    public static B2binpay shared(String configJson) {
+        return new B2binpay(SharedHandles.shared("b2binpay", configJson, B2binpay::createShared));
+    }
+
+    /**
+     * Shares this handle's tokens through {@code store} (null detaches any store, a configured
+     * {@code token_store} too). With a store, a single-use refresh token is sent only under
+     * the store's lock, after the store has recorded it as taken. Same rules as
+     * {@link Client#setTokenStore}.
+     */
+    public void setTokenStore(TokenStore store) {
+        state.setTokenStore(this, Ffi.lib()::b2c_b2binpay_set_token_store, store);
     }
 
     /**
@@ -31,7 +66,7 @@ public final class B2binpay extends NativeHandle {
      * process-wide routing applies again. Same rules as {@link Client#setLogger}.
      */
     public void setLogger(Logger logger, Level level) {
-        LogRouting.setHandleLogger(this, logRouter, Ffi.lib()::b2c_b2binpay_set_log_callback, logger, level);
+        LogRouting.setHandleLogger(this, state.logRouter, Ffi.lib()::b2c_b2binpay_set_log_callback, logger, level);
     }
 
     /** This handle's statistics since creation (endpoints {@code token}, {@code token_refresh}). */
@@ -44,14 +79,21 @@ public final class B2binpay extends NativeHandle {
         });
     }
 
-    /** This handle's log callback (see {@link #setLogger}); lives as long as the native handle. */
-    private final LogRouting.Router logRouter = new LogRouting.Router(null);
+    /** This native handle's log callback and stores (shared by every handle of a shared one). */
+    private final HandleState state;
 
     private static Pointer create(String json) {
         Objects.requireNonNull(json, "configJson");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
         Ffi.check(Ffi.lib().b2c_b2binpay_new(json, out, err), err);
+        return out.getValue();
+    }
+
+    private static Pointer createShared(String json) {
+        PointerByReference out = new PointerByReference();
+        PointerByReference err = new PointerByReference();
+        Ffi.check(Ffi.lib().b2c_b2binpay_shared(json, out, err), err);
         return out.getValue();
     }
 

@@ -47,6 +47,16 @@ public final class B2c {
         LogRouting.setLevel(level);
     }
 
+    /**
+     * Drops the shared clients and B2BINPAY handles ({@link Client#shared},
+     * {@link B2binpay#shared}) that no handle holds any more, with the loggers and token stores
+     * the binding kept for them; returns how many the library dropped. Handles still held are
+     * untouched. Loads the library if needed.
+     */
+    public static long clearShared() {
+        return SharedHandles.clear();
+    }
+
     /** The native library version, e.g. "0.1.0". Loads the library if needed. */
     public static String version() {
         return Ffi.lib().b2c_version();

@@ -5,6 +5,7 @@ import com.sun.jna.IntegerType;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
@@ -65,6 +66,65 @@ public interface B2cLibrary extends Library {
     }
 
     /**
+     * {@code b2c_token_store.load}: copy the value saved under {@code key} (NUL-terminated
+     * UTF-8) into {@code buf} ({@code bufLen} bytes), set {@code *outLen}; return a
+     * {@code b2c_store_result}. The four store callbacks may be called from several threads at
+     * once; they must not throw, and must stay strongly reachable while installed. The typed
+     * wrapper ({@link TokenStore}, {@link Client#setTokenStore}) does both.
+     */
+    interface StoreLoadCallback extends Callback {
+        int invoke(Pointer userdata, Pointer key, Pointer buf, SizeT bufLen, Pointer outLen);
+    }
+
+    /** {@code b2c_token_store.save}: store {@code valueLen} bytes under {@code key}; 0 or -1. */
+    interface StoreSaveCallback extends Callback {
+        int invoke(Pointer userdata, Pointer key, Pointer value, SizeT valueLen);
+    }
+
+    /** {@code b2c_token_store.lock}: {@code timeoutMs} and {@code leaseMs} are {@code uint32_t}
+     * (reinterpret with {@link Integer#toUnsignedLong}); 0, 3 (lock timeout) or -1. */
+    interface StoreLockCallback extends Callback {
+        int invoke(Pointer userdata, Pointer key, int timeoutMs, int leaseMs);
+    }
+
+    /** {@code b2c_token_store.unlock}. */
+    interface StoreUnlockCallback extends Callback {
+        void invoke(Pointer userdata, Pointer key);
+    }
+
+    /**
+     * {@code b2c_token_store}: passed by reference to {@code b2c_*_set_token_store}, which copies
+     * it (the callbacks, not the struct, must outlive the call: JNA frees a callback's native
+     * stub once the Java object is collected).
+     */
+    @Structure.FieldOrder({"struct_size", "userdata", "load", "save", "lock", "unlock"})
+    final class TokenStoreStruct extends Structure {
+        public SizeT struct_size;
+        public Pointer userdata;
+        public StoreLoadCallback load;
+        public StoreSaveCallback save;
+        public StoreLockCallback lock;
+        public StoreUnlockCallback unlock;
+
+        public TokenStoreStruct() {
+            super();
+        }
+
+        /** A struct with {@code struct_size} set to this layout's size. */
+        public TokenStoreStruct(Pointer userdata, StoreLoadCallback load, StoreSaveCallback save,
+                                StoreLockCallback lock, StoreUnlockCallback unlock) {
+            super();
+            this.userdata = userdata;
+            this.load = load;
+            this.save = save;
+            this.lock = lock;
+            this.unlock = unlock;
+            this.struct_size = new SizeT(size());
+            write();
+        }
+    }
+
+    /**
      * The process-wide instance (loaded on first use, see the class comment). Throws
      * {@link UnsatisfiedLinkError} naming every place tried when libb2c cannot be found, or
      * naming {@code B2C_LIBRARY} and its value when that is set but not a loadable file.
@@ -87,6 +147,9 @@ public interface B2cLibrary extends Library {
     void b2c_error_free(Pointer err);
 
     void b2c_string_free(Pointer s);
+
+    /** Drops the shared clients and B2BINPAY handles no handle holds; returns how many. */
+    SizeT b2c_shared_clear();
 
     // ---- logs ---------------------------------------------------------------------------
     /** Process-wide callback; {@code maxLevel} a {@code b2c_log_level} (1 ERROR .. 5 TRACE). */
@@ -131,6 +194,13 @@ public interface B2cLibrary extends Library {
 
     int b2c_client_stats(Pointer client, PointerByReference outJson, PointerByReference err);
 
+    /** A new handle to the process-wide shared client of this configuration (free it with
+     * {@link #b2c_client_free}, which releases that handle only). */
+    int b2c_client_shared(String configJson, PointerByReference out, PointerByReference err);
+
+    /** {@code store == null} detaches; the struct is copied, its callbacks are kept. */
+    int b2c_client_set_token_store(Pointer client, TokenStoreStruct store, PointerByReference err);
+
     // ---- CRM Open API ---------------------------------------------------------------------
     int b2c_crm_sign_request(String apiKey, String method, byte[] body, SizeT bodyLen,
                              PointerByReference outSignature, PointerByReference err);
@@ -164,6 +234,10 @@ public interface B2cLibrary extends Library {
                                       PointerByReference err);
 
     int b2c_b2binpay_stats(Pointer handle, PointerByReference outJson, PointerByReference err);
+
+    int b2c_b2binpay_shared(String configJson, PointerByReference out, PointerByReference err);
+
+    int b2c_b2binpay_set_token_store(Pointer handle, TokenStoreStruct store, PointerByReference err);
 
     // ---- RetailCRM ------------------------------------------------------------------------
     int b2c_retailcrm_token(String secret, String apiKey, PointerByReference outToken,

@@ -33,8 +33,48 @@ public final class Client extends NativeHandle {
     /** From a configuration JSON object. Throws {@link InvalidArgumentException} (CONFIG,
      * INSECURE_URL) or {@link KeyFormatException}. No network traffic happens here. */
     public Client(String configJson) {
-        super("Client", create(configJson), Ffi.lib()::b2c_client_free);
-        retainUntilFreed(logRouter);
+        this(SharedHandles.own(create(configJson)));
+    }
+
+    private Client(SharedHandles.Opened o) {
+        super("Client", o.ptr, Ffi.lib()::b2c_client_free);
+        this.state = o.state;
+        retainUntilFreed(o.state);
+        afterFree(o.afterFree);
+    }
+
+    /**
+     * A handle to the process-wide shared client of this configuration (see
+     * {@link #shared(String)}).
+     */
+    public static Client shared(Map<String, ?> config) {
+        return shared(Json.encode(Objects.requireNonNull(config, "config")));
+    }
+
+    /**
+     * A handle to the process-wide shared client of this configuration: the same configuration,
+     * whatever the order of its keys, is one native client, with its tokens and keep-alive
+     * connections, for every caller in the process. Each call returns a new {@code Client};
+     * {@link #close()} releases that handle only. The library keeps the native client after
+     * the last handle is closed, for the next {@code shared} call with the same configuration,
+     * until {@link B2c#clearShared()} or the end of the process. A logger
+     * ({@link #setLogger}) or a token store ({@link #setTokenStore}) set through one handle
+     * applies to every handle of that client. Throws as {@link #Client(String)}.
+     */
+    public static Client shared(String configJson) {
+        return new Client(SharedHandles.shared("client", configJson, Client::createShared));
+    }
+
+    /**
+     * Shares this client's tokens through {@code store} (with every process and handle using
+     * the same store and credential); {@code null} detaches any store, a configured
+     * {@code token_store} too (tokens then live in this client only). Set it before the first
+     * call that needs a token. The store stays referenced until the native client is freed
+     * (for a shared client: until {@link B2c#clearShared()} drops it), even once replaced or
+     * detached: a call that started before may still use it. See {@link TokenStore}.
+     */
+    public void setTokenStore(TokenStore store) {
+        state.setTokenStore(this, Ffi.lib()::b2c_client_set_token_store, store);
     }
 
     /**
@@ -48,7 +88,7 @@ public final class Client extends NativeHandle {
      * drops that one event.
      */
     public void setLogger(Logger logger, Level level) {
-        LogRouting.setHandleLogger(this, logRouter, Ffi.lib()::b2c_client_set_log_callback, logger, level);
+        LogRouting.setHandleLogger(this, state.logRouter, Ffi.lib()::b2c_client_set_log_callback, logger, level);
     }
 
     /** This client's statistics since creation (requests, retries by cause, token exchanges,
@@ -62,14 +102,21 @@ public final class Client extends NativeHandle {
         });
     }
 
-    /** This client's log callback (see {@link #setLogger}); lives as long as the native client. */
-    private final LogRouting.Router logRouter = new LogRouting.Router(null);
+    /** This native client's log callback and stores (shared by every handle of a shared client). */
+    private final HandleState state;
 
     private static Pointer create(String json) {
         Objects.requireNonNull(json, "configJson");
         PointerByReference out = new PointerByReference();
         PointerByReference err = new PointerByReference();
         Ffi.check(Ffi.lib().b2c_client_new(json, out, err), err);
+        return out.getValue();
+    }
+
+    private static Pointer createShared(String json) {
+        PointerByReference out = new PointerByReference();
+        PointerByReference err = new PointerByReference();
+        Ffi.check(Ffi.lib().b2c_client_shared(json, out, err), err);
         return out.getValue();
     }
 

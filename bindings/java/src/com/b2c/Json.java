@@ -9,9 +9,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A minimal JSON encoder for flat configuration maps: String, Character, Boolean, null and
- * numbers (Byte/Short/Integer/Long/BigInteger/BigDecimal, finite Float/Double). Anything else
- * is an IllegalArgumentException.
+ * A minimal JSON encoder for configuration maps: String, Character, Boolean, null, numbers
+ * (Byte/Short/Integer/Long/BigInteger/BigDecimal, finite Float/Double) and nested maps with
+ * String keys (for objects such as {@code "token_store": {"type": "file", "path": ...}}).
+ * Anything else (lists included) is an IllegalArgumentException.
  *
  * <p>And a small parser ({@link #parse}) for what the library returns (e.g. the statistics).
  */
@@ -252,25 +253,39 @@ public final class Json {
 
     public static String encode(Map<String, ?> map) {
         StringBuilder sb = new StringBuilder(256);
+        object(sb, "", map, 0);
+        return sb.toString();
+    }
+
+    private static void object(StringBuilder sb, String path, Map<?, ?> map, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw new IllegalArgumentException("configuration nested deeper than " + MAX_DEPTH + " at " + path);
+        }
         sb.append('{');
         boolean first = true;
-        for (Map.Entry<String, ?> e : map.entrySet()) {
+        for (Map.Entry<?, ?> e : map.entrySet()) {
             if (e.getKey() == null) {
-                throw new IllegalArgumentException("null key in configuration map");
+                throw new IllegalArgumentException("null key in configuration map" + (path.isEmpty() ? "" : " " + path));
             }
+            if (!(e.getKey() instanceof String)) {
+                throw new IllegalArgumentException("configuration map " + path + ": key " + e.getKey() + " is not a String");
+            }
+            String key = (String) e.getKey();
             if (!first) {
                 sb.append(',');
             }
             first = false;
-            string(sb, e.getKey());
+            string(sb, key);
             sb.append(':');
-            value(sb, e.getKey(), e.getValue());
+            value(sb, path.isEmpty() ? key : path + "." + key, e.getValue(), depth);
         }
-        return sb.append('}').toString();
+        sb.append('}');
     }
 
-    private static void value(StringBuilder sb, String key, Object v) {
-        if (v == null) {
+    private static void value(StringBuilder sb, String key, Object v, int depth) {
+        if (v instanceof Map) {
+            object(sb, key, (Map<?, ?>) v, depth + 1);
+        } else if (v == null) {
             sb.append("null");
         } else if (v instanceof CharSequence || v instanceof Character) {
             string(sb, v.toString());
@@ -294,6 +309,61 @@ public final class Json {
         } else {
             throw new IllegalArgumentException(
                 "config key " + key + ": unsupported value type " + v.getClass().getName());
+        }
+    }
+
+    /**
+     * The canonical text of a value {@link #parse} returned: object keys sorted (by UTF-16 code
+     * units), no whitespace, decimals without trailing zeros. Two JSON texts that differ only
+     * in key order or spacing have the same canonical text.
+     */
+    static String canonical(Object v) {
+        StringBuilder sb = new StringBuilder(256);
+        canonical(sb, v, 0);
+        return sb.toString();
+    }
+
+    private static void canonical(StringBuilder sb, Object v, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw new IllegalArgumentException("JSON nested deeper than " + MAX_DEPTH);
+        }
+        if (v == null) {
+            sb.append("null");
+        } else if (v instanceof Map) {
+            java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                sorted.put(String.valueOf(e.getKey()), e.getValue());
+            }
+            sb.append('{');
+            boolean first = true;
+            for (Map.Entry<String, Object> e : sorted.entrySet()) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                string(sb, e.getKey());
+                sb.append(':');
+                canonical(sb, e.getValue(), depth + 1);
+            }
+            sb.append('}');
+        } else if (v instanceof List) {
+            sb.append('[');
+            boolean first = true;
+            for (Object x : (List<?>) v) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                canonical(sb, x, depth + 1);
+            }
+            sb.append(']');
+        } else if (v instanceof String) {
+            string(sb, (String) v);
+        } else if (v instanceof BigDecimal) {
+            BigDecimal d = ((BigDecimal) v).stripTrailingZeros();
+            sb.append(d.scale() <= 0 ? d.toBigIntegerExact().toString() : d.toPlainString());
+        } else {
+            sb.append(v.toString()); // Boolean, Long, BigInteger
         }
     }
 

@@ -29,6 +29,8 @@ abstract class NativeHandle implements AutoCloseable {
         private final Consumer<Pointer> free;
         /** Kept reachable until the native object is freed (e.g. a log callback it holds). */
         volatile Object retained;
+        /** Run right after the native free (must not capture the handle either). */
+        volatile Runnable afterFree;
 
         Releaser(Pointer ptr, Consumer<Pointer> free) {
             this.ptr = ptr;
@@ -37,8 +39,16 @@ abstract class NativeHandle implements AutoCloseable {
 
         @Override
         public void run() {
-            free.accept(ptr);
-            retained = null;
+            try {
+                free.accept(ptr);
+            } finally {
+                retained = null;
+                Runnable a = afterFree;
+                afterFree = null;
+                if (a != null) {
+                    a.run();
+                }
+            }
         }
     }
 
@@ -59,6 +69,14 @@ abstract class NativeHandle implements AutoCloseable {
      */
     final void retainUntilFreed(Object o) {
         releaser.retained = o;
+    }
+
+    /**
+     * Runs {@code r} (which must not reference this handle) once, right after the native free
+     * (by {@link #close()} or by the Cleaner): e.g. releasing what only that native object used.
+     */
+    final void afterFree(Runnable r) {
+        releaser.afterFree = r;
     }
 
     /** Runs {@code f} with the live pointer. */

@@ -32,6 +32,8 @@ public final class Stats {
     private final long deadlineExceeded;
     private final long storeLoads;
     private final long storeAdopted;
+    private final long storeSaves;
+    private final long storeErrors;
     private final Map<String, Latency> latency;
 
     private Stats(String json, Map<String, Object> m) {
@@ -51,6 +53,8 @@ public final class Stats {
         deadlineExceeded = count(m, "deadline_exceeded");
         storeLoads = count(m, "store_loads");
         storeAdopted = count(m, "store_adopted");
+        storeSaves = count(m, "store_saves");
+        storeErrors = count(m, "store_errors");
         latency = latencies(m, "latency");
     }
 
@@ -192,12 +196,25 @@ public final class Stats {
         return deadlineExceeded;
     }
 
+    /** Token store reads. */
     public long storeLoads() {
         return storeLoads;
     }
 
+    /** Token pairs taken over from the store (another handle or process obtained them). */
     public long storeAdopted() {
         return storeAdopted;
+    }
+
+    /** Token pairs written to the store. */
+    public long storeSaves() {
+        return storeSaves;
+    }
+
+    /** Token store failures (each logged as a WARNING {@code store} event; b2c went on
+     * without the store). */
+    public long storeErrors() {
+        return storeErrors;
     }
 
     /** Latency per endpoint (B2COPY {@code authexternalcrm}, {@code refreshtoken},

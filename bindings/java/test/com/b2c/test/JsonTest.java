@@ -11,6 +11,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,6 +82,23 @@ class JsonTest {
             assertTrue(e.getMessage().startsWith("malformed JSON at offset "), e.getMessage());
         }
         expect(NullPointerException.class, null, "null", () -> Json.parse(null));
+    }
+
+    @Test
+    void encodesNestedMaps() {
+        Map<String, Object> ts = new LinkedHashMap<>();
+        ts.put("type", "file");
+        ts.put("path", "/var/lib/b2c \"x\"");
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("a", 1);
+        m.put("token_store", ts);
+        m.put("e", Map.of());
+        assertEquals("{\"a\":1,\"token_store\":{\"type\":\"file\",\"path\":\"/var/lib/b2c \\\"x\\\"\"},\"e\":{}}", Json.encode(m));
+        expect(IllegalArgumentException.class, null, "a non-String key", () -> Json.encode(Map.of("x", Map.of(1, 2))));
+        expect(IllegalArgumentException.class, null, "a list inside", () -> Json.encode(Map.of("x", Map.of("y", List.of()))));
+        Map<String, Object> cyclic = new HashMap<>();
+        cyclic.put("self", cyclic);
+        expect(IllegalArgumentException.class, null, "a cycle", () -> Json.encode(cyclic));
     }
 
     @Test

@@ -19,7 +19,7 @@ class StatsTest {
     static final String FULL = "{\"requests\":11,\"retries\":3,\"retries_by_cause\":{\"status_5xx\":2,\"reset\":1},"
         + "\"auth_exchanges\":1,\"refreshes\":2,\"reauths\":3,\"unauthorized\":4,\"suspicious\":5,"
         + "\"connections_opened\":6,\"tls_handshakes\":7,\"tls_resumed\":8,\"dns_lookups\":9,\"deadline_exceeded\":10,"
-        + "\"store_loads\":12,\"store_adopted\":13,\"latency\":{\"processext\":{\"count\":8,\"p50_us\":100,"
+        + "\"store_loads\":12,\"store_adopted\":13,\"store_saves\":14,\"store_errors\":15,\"latency\":{\"processext\":{\"count\":8,\"p50_us\":100,"
         + "\"p90_us\":200,\"p99_us\":300,\"max_us\":400},\"authexternalcrm\":{\"count\":1,\"p50_us\":5,\"p90_us\":5,"
         + "\"p99_us\":5,\"max_us\":5}}}";
 
@@ -41,6 +41,8 @@ class StatsTest {
         assertEquals(10, s.deadlineExceeded());
         assertEquals(12, s.storeLoads());
         assertEquals(13, s.storeAdopted());
+        assertEquals(14, s.storeSaves());
+        assertEquals(15, s.storeErrors());
         assertEquals(new Latency(8, 100, 200, 300, 400), s.latency("processext"));
         assertEquals(new Latency(1, 5, 5, 5, 5), s.latency().get("authexternalcrm"));
         assertEquals(2, s.latency().size());
@@ -60,6 +62,7 @@ class StatsTest {
         assertEquals(2, s.requests());
         assertEquals(0, s.retries(), "missing: 0");
         assertEquals(0, s.storeAdopted(), "missing: 0");
+        assertEquals(0, s.storeErrors(), "missing: 0");
         assertEquals(new Latency(3, 0, 0, 0, 0), s.latency("token"), "unknown latency fields ignored");
         assertEquals(Map.of("future_cause", 4L), s.retriesByCause(), "a cause this binding does not know");
         Stats empty = Stats.fromJson("{}");
