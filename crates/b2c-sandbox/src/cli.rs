@@ -10,7 +10,22 @@ use super::{RegisteredKey, Sandbox, SandboxConfig, TokenShape};
 pub const USAGE: &str = "\
 Usage: b2c-sandbox [FLAGS]
 
-A strict offline B2COPY emulator on 127.0.0.1.
+An offline emulator of the B2COPY, B2BINPAY, CRM Open API and RetailCRM APIs on
+127.0.0.1, written from the vendors' documentation (independent of the b2c library).
+
+Profiles:
+  (default)                lenient: also accepts what the vendor docs allow or are silent
+                           on, their own samples included; each such acceptance is a named
+                           leniency, counted in GET /_sandbox/stats \"leniencies\" and
+                           announced once on stderr. Leniencies:
+                             b2copy_jwt_typ_missing, b2copy_jwt_typ_case,
+                             b2copy_jwt_iss_missing, b2copy_jwt_iat_missing,
+                             b2copy_jwt_fractional_time, b2copy_content_type_not_json,
+                             b2copy_camel_case_field, b2copy_unknown_field,
+                             undocumented_endpoint, b2binpay_no_trailing_slash,
+                             crm_signature_normalized, crm_signature_uppercase_hex,
+                             retailcrm_api_key_param
+  --strict                 refuse every leniency (only what the docs show)
 
   --port N                 listen port (default 8080; 0 = ephemeral)
   --register KEY_ID:ADMIN_ID:PUBLIC_PEM_PATH[:IP,IP...]
@@ -22,6 +37,8 @@ A strict offline B2COPY emulator on 127.0.0.1.
   --error-login LOGIN      account_login that ends in ERROR (repeatable)
   --token-shape plain|object
                            token fields as strings or {token,createdAt,expiresAt}
+  --fee-status-names       processext status as the enum name (\"FEE_PROCESS_STATUS_SUCCESS\")
+                           instead of the number
   --rate-5xx F             probability of a 503 answer (0..1)
   --rate-429 F             probability of a 429 answer (0..1)
   --retry-after S          Retry-After of 429 answers (default 1)
@@ -36,8 +53,14 @@ Other vendors, mounted on the same port:
   --b2binpay-password P    accepted B2BINPAY password (default sandbox-password)
   --b2binpay-access-ttl S  B2BINPAY access token lifetime (default 900)
   --b2binpay-refresh-ttl S B2BINPAY refresh token lifetime (default 3600)
+  --b2binpay-refresh-wrapped
+                           answer /token/refresh/ wrapped in {\"data\": ...} like /token/
+                           (default: the bare resource of the vendor's example)
   --crm-api-key KEY        API key the CRM Open API accepts (repeatable; default sandbox-api-key)
   --retailcrm-api-key KEY  API key the RetailCRM system accepts (repeatable; default sandbox-api-key)
+  --retailcrm-field-errors answer every integration-modules edit with HTTP 400
+                           {\"success\": false, \"errorMsg\": ..., \"errors\":
+                           {\"integrationModule[clientId]\": ...}}
   --help                   this text
 
 Control surface for tests in other processes (never faulted):
@@ -52,6 +75,14 @@ Control surface for tests in other processes (never faulted):
                                            latency, truncated, head_only, reset_mid_body,
                                            slow_drip, endless, silent
   POST /_sandbox/faults/clear              forget queued faults
+  POST /_sandbox/retailcrm/field-errors    {\"errors\": {\"integrationModule[F]\": MSG}, \"times\": N}:
+                                           next N RetailCRM edits answer 400 with those errors
+  POST /_sandbox/switches                  {\"fee_status_names\": B, \"b2binpay_refresh_wrapped\": B,
+                                           \"token_shape\": \"plain\"|\"object\"} (GET: current values)
+
+Lenient only: any other B2COPY path under /api/ and B2BINPAY path under /b2binpay/ with
+a valid access token (Authorization: Bearer) answers 200 {\"method\", \"path\", \"query\",
+\"body\"}; a missing, unknown or expired token answers 401 as processext does.
 
 Prints `b2c-sandbox listening on http://127.0.0.1:PORT` once ready, then serves until killed.
 Set B2C_SANDBOX_LOG=1 to log one line per request (method, path, status) to stderr.
@@ -136,6 +167,25 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
         };
         if flag == "--help" || flag == "-h" {
             return Ok(Parsed::Help);
+        }
+        const SWITCHES: [&str; 4] = [
+            "--strict",
+            "--fee-status-names",
+            "--b2binpay-refresh-wrapped",
+            "--retailcrm-field-errors",
+        ];
+        if SWITCHES.contains(&flag) {
+            if inline.is_some() {
+                return Err(format!("{flag} takes no value"));
+            }
+            match flag {
+                "--strict" => cfg.strict = true,
+                "--fee-status-names" => cfg.fee_status_names = true,
+                "--b2binpay-refresh-wrapped" => cfg.vendors.b2binpay_refresh_wrapped = true,
+                _ => cfg.vendors.retailcrm_field_errors = true,
+            }
+            i += 1;
+            continue;
         }
         const FLAGS: [&str; 22] = [
             "--port",
@@ -302,6 +352,36 @@ mod tests {
         assert_eq!(cfg.faults.rate_429, 0.5);
         assert_eq!(cfg.faults.latency, Duration::from_millis(20));
         assert!(keys.is_empty());
+        assert!(!cfg.strict && !cfg.fee_status_names);
+        assert!(!cfg.vendors.b2binpay_refresh_wrapped && !cfg.vendors.retailcrm_field_errors);
+    }
+
+    #[test]
+    fn parses_switches() {
+        let Ok(Parsed::Run(cfg, _)) = parse(&args(&[
+            "--strict",
+            "--fee-status-names",
+            "--port=0",
+            "--b2binpay-refresh-wrapped",
+            "--retailcrm-field-errors",
+            "--token-shape",
+            "object",
+        ])) else {
+            panic!("parse failed")
+        };
+        assert!(cfg.strict && cfg.fee_status_names);
+        assert!(cfg.vendors.b2binpay_refresh_wrapped && cfg.vendors.retailcrm_field_errors);
+        assert_eq!(cfg.token_shape, TokenShape::Object);
+        for flag in [
+            "--strict",
+            "--fee-status-names",
+            "--b2binpay-refresh-wrapped",
+            "--retailcrm-field-errors",
+            "--token-shape",
+            "--register",
+        ] {
+            assert!(USAGE.contains(flag), "--help lacks {flag}");
+        }
     }
 
     #[test]
@@ -313,6 +393,7 @@ mod tests {
         assert!(parse(&args(&["--token-shape", "jwt"])).is_err());
         assert!(parse(&args(&["--register", "k:notnum:/x"])).is_err());
         assert!(matches!(parse(&args(&["--help"])), Ok(Parsed::Help)));
+        assert!(parse(&args(&["--strict=yes"])).is_err());
         assert_eq!(cli_main(args(&["--nope"])), 2);
     }
 }

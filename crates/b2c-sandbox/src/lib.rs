@@ -1,11 +1,23 @@
-//! A strict offline sandbox emulating the vendor APIs on `127.0.0.1`, for tests and
-//! integrators.
+//! An offline sandbox emulating the vendor APIs on `127.0.0.1`, for tests and integrators.
 //!
 //! One [`server::Server`] serves every emulator; a dispatcher routes each request to the
 //! first [`Emulator`] that [`owns`](Emulator::owns) its path (else 404), after applying the
-//! shared [`faults::FaultInjector`] for that path. Today: [`b2copy::B2copyEmulator`].
-//! More emulators (B2BINPAY, CRM Open API, RetailCRM) plug in through
-//! [`Sandbox::start_with`] or by adding them to the list in [`Sandbox::start`].
+//! shared [`faults::FaultInjector`] for that path: [`b2copy::B2copyEmulator`], then any
+//! emulators given to [`Sandbox::start_with`], then [`b2binpay::B2binpayEmulator`],
+//! [`crm::CrmEmulator`], [`retailcrm::RetailcrmEmulator`], the lenient profile's
+//! catch-all for other B2COPY `/api/` paths, and the `/_sandbox/` control surface.
+//!
+//! **Independence.** The emulators are written from the vendors' documentation with their
+//! own literals (paths, field and header names), their own HMAC-SHA256, SHA-256, RFC 3339,
+//! form codec, ES256 verification and HTTP client, checked against fixed vectors computed
+//! with other tools. The crate does not depend on the client library (`b2c-core`): a wrong
+//! field name or signature layout in the client cannot be mirrored here. A test fails if
+//! the manifest or a source file ever refers to it again.
+//!
+//! **Profiles.** Lenient by default: what the documentation allows or is silent on (the
+//! vendors' own samples included) is accepted, each such acceptance a named leniency
+//! counted in [`Sandbox::leniencies`] / `/_sandbox/stats` and announced once on stderr.
+//! [`SandboxConfig::strict`] refuses all of them (see [`profile`]).
 //!
 //! ```no_run
 //! use b2c_sandbox::{Sandbox, SandboxConfig};
@@ -19,14 +31,18 @@ mod cli;
 pub mod control;
 pub mod crm;
 pub mod faults;
+mod jsnorm;
+pub mod profile;
 pub mod retailcrm;
 pub mod server;
+mod util;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use cli::{cli_main, USAGE};
 pub use faults::{Fault, FaultInjector, Faults};
+pub use profile::{Leniencies, LENIENCIES};
 pub use server::{Handler, HttpReply, HttpRequest, Server};
 
 /// How token fields are shaped in token responses.
@@ -68,6 +84,11 @@ pub struct SandboxConfig {
     pub seed: u64,
     /// The B2BINPAY, CRM Open API and RetailCRM emulators mounted beside B2COPY.
     pub vendors: VendorConfig,
+    /// The strict profile: refuse every leniency (`--strict`). Default false (lenient).
+    pub strict: bool,
+    /// processext answers `"status"` as the enum name (`"FEE_PROCESS_STATUS_SUCCESS"`)
+    /// instead of the number (`--fee-status-names`). Default false.
+    pub fee_status_names: bool,
 }
 
 /// Settings of the emulators of the other three vendors, mounted by [`Sandbox::start`] at
@@ -85,6 +106,12 @@ pub struct VendorConfig {
     pub crm_api_keys: Vec<String>,
     /// API keys the RetailCRM system emulator accepts (default `sandbox-api-key`).
     pub retailcrm_api_keys: Vec<String>,
+    /// Answer B2BINPAY `/token/refresh/` wrapped in `{"data": ...}` like `/token/`
+    /// (`--b2binpay-refresh-wrapped`); default the bare resource of the page's example.
+    pub b2binpay_refresh_wrapped: bool,
+    /// Answer every RetailCRM integration-modules edit with HTTP 400 and field errors
+    /// (`--retailcrm-field-errors`; see [`retailcrm::DEFAULT_FIELD_ERRORS`]).
+    pub retailcrm_field_errors: bool,
 }
 
 impl Default for VendorConfig {
@@ -96,6 +123,8 @@ impl Default for VendorConfig {
             b2binpay_refresh_ttl: Duration::from_secs(3600),
             crm_api_keys: vec!["sandbox-api-key".into()],
             retailcrm_api_keys: vec!["sandbox-api-key".into()],
+            b2binpay_refresh_wrapped: false,
+            retailcrm_field_errors: false,
         }
     }
 }
@@ -105,6 +134,8 @@ impl std::fmt::Debug for VendorConfig {
         f.debug_struct("VendorConfig")
             .field("b2binpay_access_ttl", &self.b2binpay_access_ttl)
             .field("b2binpay_refresh_ttl", &self.b2binpay_refresh_ttl)
+            .field("b2binpay_refresh_wrapped", &self.b2binpay_refresh_wrapped)
+            .field("retailcrm_field_errors", &self.retailcrm_field_errors)
             .field("credentials", &"<redacted>")
             .finish()
     }
@@ -126,6 +157,8 @@ impl Default for SandboxConfig {
             faults: Faults::default(),
             seed: 0,
             vendors: VendorConfig::default(),
+            strict: false,
+            fee_status_names: false,
         }
     }
 }
@@ -156,6 +189,8 @@ pub struct Stats {
     pub faults_injected: u64,
     /// Most token exchanges (authexternalcrm + refreshtoken) answered at the same time.
     pub exchanges_concurrent_max: u64,
+    /// Calls to undocumented paths under `/api/` (lenient profile), whatever the outcome.
+    pub other_calls: u64,
 }
 
 /// One vendor emulator mounted on the shared server.
@@ -232,6 +267,7 @@ pub fn dispatch(
 /// A running sandbox. Dropping it shuts the server down.
 pub struct Sandbox {
     server: Server,
+    leniencies: Arc<Leniencies>,
     requests: Arc<RequestLog>,
     b2copy: Arc<b2copy::B2copyEmulator>,
     faults: Arc<FaultInjector>,
@@ -252,17 +288,35 @@ impl Sandbox {
         extra: Vec<Arc<dyn Emulator>>,
     ) -> std::io::Result<Sandbox> {
         let faults = Arc::new(FaultInjector::new(cfg.faults.clone(), cfg.seed));
-        let b2copy = Arc::new(b2copy::B2copyEmulator::new(&cfg));
+        let leniencies = Arc::new(Leniencies::new(cfg.strict));
+        let b2copy = Arc::new(b2copy::B2copyEmulator::with_leniencies(
+            &cfg,
+            leniencies.clone(),
+        ));
         let v = &cfg.vendors;
         let mut b2b_cfg =
             b2binpay::B2binpayEmulatorConfig::new(&v.b2binpay_login, &v.b2binpay_password);
         b2b_cfg.access_ttl = v.b2binpay_access_ttl;
         b2b_cfg.refresh_ttl = v.b2binpay_refresh_ttl;
-        let b2binpay = Arc::new(b2binpay::B2binpayEmulator::new(b2b_cfg));
+        b2b_cfg.refresh_wrapped = v.b2binpay_refresh_wrapped;
+        b2b_cfg.strict = cfg.strict;
+        let b2binpay = Arc::new(b2binpay::B2binpayEmulator::with_leniencies(
+            b2b_cfg,
+            leniencies.clone(),
+        ));
         let crm_keys: Vec<&str> = v.crm_api_keys.iter().map(String::as_str).collect();
-        let crm = Arc::new(crm::CrmEmulator::new(&crm_keys));
+        let crm = Arc::new(crm::CrmEmulator::with_leniencies(
+            &crm_keys,
+            leniencies.clone(),
+        ));
         let rcrm_keys: Vec<&str> = v.retailcrm_api_keys.iter().map(String::as_str).collect();
-        let retailcrm = Arc::new(retailcrm::RetailcrmEmulator::new(&rcrm_keys));
+        let retailcrm = Arc::new(retailcrm::RetailcrmEmulator::with_leniencies(
+            &rcrm_keys,
+            leniencies.clone(),
+        ));
+        if v.retailcrm_field_errors {
+            retailcrm.set_field_errors(retailcrm::RetailcrmEmulator::default_field_errors(), None);
+        }
         // B2COPY first, then caller-supplied emulators (which win over the defaults below
         // for the paths they own), then the default vendor emulators.
         let mut emulators: Vec<Arc<dyn Emulator>> = vec![b2copy.clone()];
@@ -270,6 +324,8 @@ impl Sandbox {
         emulators.push(b2binpay.clone());
         emulators.push(crm.clone());
         emulators.push(retailcrm.clone());
+        // Other B2COPY paths under /api/ (lenient), after every emulator that owns paths.
+        emulators.push(Arc::new(b2copy::B2copyOther(b2copy.clone())));
         let connections = Arc::new(parking_lot::Mutex::new(None));
         emulators.push(Arc::new(control::ControlEmulator {
             b2copy: b2copy.clone(),
@@ -278,6 +334,7 @@ impl Sandbox {
             retailcrm: retailcrm.clone(),
             faults: faults.clone(),
             connections: connections.clone(),
+            leniencies: leniencies.clone(),
         }));
         let f = faults.clone();
         let requests = Arc::new(RequestLog::default());
@@ -290,6 +347,7 @@ impl Sandbox {
         *connections.lock() = Some(server.connection_counter());
         Ok(Sandbox {
             server,
+            leniencies,
             requests,
             b2copy,
             faults,
@@ -299,7 +357,17 @@ impl Sandbox {
         })
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// The profile and every leniency granted so far (shared by the mounted emulators; an
+    /// emulator passed to [`Sandbox::start_with`] keeps its own).
+    pub fn leniencies(&self) -> &Arc<Leniencies> {
+        &self.leniencies
+    }
+
+    /// The mounted B2COPY emulator.
+    pub fn b2copy(&self) -> &Arc<b2copy::B2copyEmulator> {
+        &self.b2copy
+    }
+
     /// The mounted B2BINPAY emulator (its client base URL is `{base_url}/b2binpay`).
     pub fn b2binpay(&self) -> &Arc<b2binpay::B2binpayEmulator> {
         &self.b2binpay
@@ -315,6 +383,7 @@ impl Sandbox {
         &self.retailcrm
     }
 
+    /// `http://127.0.0.1:PORT`
     pub fn base_url(&self) -> String {
         self.server.base_url()
     }
@@ -343,8 +412,8 @@ impl Sandbox {
         self.b2copy.register_key(key)
     }
 
-    /// Queue `fault` for the next `times` requests whose path equals `path` (use the
-    /// `wire::PATH_*` constants). Scripted faults take priority over random ones.
+    /// Queue `fault` for the next `times` requests whose path equals `path` (e.g.
+    /// [`b2copy::PATH_PROCESS`]). Scripted faults take priority over random ones.
     pub fn inject(&self, path: &str, fault: Fault, times: u32) {
         self.faults.inject(path, fault, times)
     }
