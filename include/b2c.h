@@ -386,8 +386,9 @@ typedef int32_t (*b2c_progress_cb)(void *userdata,
 
 /*
  Create a B2BINPAY handle from a JSON object: base_url, login, password (required);
- refresh_margin_s, deadline_ms, token_store (as b2c_client_new), and the transport keys of
- b2c_client_new
+ refresh_margin_s, deadline_ms, token_store (as b2c_client_new), token_path and
+ refresh_path (default /token/ and /token/refresh/, relative to base_url), and the
+ transport keys of b2c_client_new
  (connect_timeout_ms, read_timeout_ms, request_timeout_ms, max_response_bytes,
  extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections, idle_timeout_s,
  dns_cache_s, proxy, no_proxy). Unknown keys are B2C_CONFIG. No network traffic happens

@@ -328,6 +328,14 @@ pub const B2BINPAY_KEYS: &[(&str, &str)] = &[
         "number, default 30000: one operation with its retries",
     ),
     TOKEN_STORE_KEY,
+    (
+        "token_path",
+        "string, default /token/: the login endpoint, relative to base_url",
+    ),
+    (
+        "refresh_path",
+        "string, default /token/refresh/: the refresh endpoint, relative to base_url",
+    ),
 ];
 
 /// The `token_store` object: `{"type": "memory"}` or `{"type": "file", "path": DIR}`.
@@ -408,6 +416,12 @@ pub fn b2binpay_config_from_json(
     cfg.refresh_margin = o.secs("refresh_margin_s", cfg.refresh_margin.as_secs())?;
     cfg.deadline = o.ms("deadline_ms", cfg.deadline.as_millis() as u64)?;
     cfg.token_store = token_store(&o)?;
+    if let Some(p) = o.string("token_path")? {
+        cfg.token_path = p;
+    }
+    if let Some(p) = o.string("refresh_path")? {
+        cfg.refresh_path = p;
+    }
     Ok((cfg, http))
 }
 

@@ -64,6 +64,10 @@ pub struct B2binpayConfig {
     pub deadline: Duration,
     /// Where the token pair lives besides this handle (the `token_store` key).
     pub token_store: StoreSpec,
+    /// The paths of the token endpoints, relative to `base_url` (v2: `/token/` and
+    /// `/token/refresh/`; configurable for v3 or a proxy in front of the API).
+    pub token_path: String,
+    pub refresh_path: String,
 }
 
 impl B2binpayConfig {
@@ -76,6 +80,8 @@ impl B2binpayConfig {
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             deadline: DEFAULT_DEADLINE,
             token_store: StoreSpec::Memory,
+            token_path: wire::PATH_TOKEN.to_string(),
+            refresh_path: wire::PATH_REFRESH.to_string(),
         }
     }
 }
@@ -284,8 +290,12 @@ impl B2binpayClient {
         tel.redactor.add(&cfg.login);
         tel.redactor.add(&cfg.password);
         Ok(B2binpayClient {
-            token_url: base.join(wire::PATH_TOKEN),
-            refresh_url: base.join(wire::PATH_REFRESH),
+            token_url: calls::join_path(&base, &cfg.token_path).map_err(|e| {
+                Error::new(ErrorKind::Config, format!("token_path: {}", e.message()))
+            })?,
+            refresh_url: calls::join_path(&base, &cfg.refresh_path).map_err(|e| {
+                Error::new(ErrorKind::Config, format!("refresh_path: {}", e.message()))
+            })?,
             clock: http.clock().clone(),
             cfg,
             http,

@@ -1,10 +1,12 @@
-//! The sandbox's strictness, over real sockets (raw `TcpStream`, not the b2c client).
+//! The B2COPY emulator over real sockets (raw `TcpStream` and ureq, not the b2c client),
+//! checked against the vendor page's literals (the `wire` module below, copied from the
+//! page, not from the client library): the strict profile's strictness, the lenient
+//! profile's leniencies, the switches and the generic authenticated endpoints.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use b2c_core::b2copy::wire;
 use b2c_sandbox::{Fault, Faults, RegisteredKey, Sandbox, SandboxConfig, TokenShape};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -13,41 +15,52 @@ use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePublicKey, LineEnding};
 use serde_json::{json, Value};
 
-const KEY_ID: &str = "crm-key-1";
-const ADMIN: u64 = 42;
+pub(crate) const KEY_ID: &str = "crm-key-1";
+pub(crate) const ADMIN: u64 = 42;
 
-fn signing_key(seed: u8) -> SigningKey {
+/// The vendor page's literals (seed 001), written here by hand.
+pub(crate) mod wire {
+    pub const PATH_AUTH: &str = "/api/admin/auth/v2/admin/adminservice/authexternalcrm";
+    pub const PATH_REFRESH: &str = "/api/admin/auth/v2/admin/adminservice/refreshtoken";
+    pub const PATH_PROCESS: &str = "/api/admin/fees/v2/fee/feeservice/processext";
+    pub const CONTENT_TYPE_JSON: &str = "application/json";
+    pub const HEADER_AUTHORIZATION: &str = "Authorization";
+    pub const BEARER_PREFIX: &str = "Bearer ";
+    pub const STATUS_ERROR: i64 = 3;
+}
+
+pub(crate) fn signing_key(seed: u8) -> SigningKey {
     SigningKey::from_slice(&[seed; 32]).unwrap()
 }
 
-fn public_pem(sk: &SigningKey) -> String {
+pub(crate) fn public_pem(sk: &SigningKey) -> String {
     p256::PublicKey::from(sk.verifying_key())
         .to_public_key_pem(LineEnding::LF)
         .unwrap()
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
 }
 
-fn b64(v: &[u8]) -> String {
+pub(crate) fn b64(v: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(v)
 }
 
-fn claims() -> Value {
+pub(crate) fn claims() -> Value {
     let t = now();
     json!({"admin_id": ADMIN, "device_ip": "10.0.0.1", "key_id": KEY_ID, "iss": "crm", "iat": t, "exp": t + 300})
 }
 
-fn header() -> Value {
+pub(crate) fn header() -> Value {
     json!({"alg": "ES256", "typ": "JWT"})
 }
 
 /// A JWS signed with `sk`, raw r||s.
-fn jwt_with(sk: &SigningKey, header: &Value, claims: &Value) -> String {
+pub(crate) fn jwt_with(sk: &SigningKey, header: &Value, claims: &Value) -> String {
     let input = format!(
         "{}.{}",
         b64(&serde_json::to_vec(header).unwrap()),
@@ -57,11 +70,11 @@ fn jwt_with(sk: &SigningKey, header: &Value, claims: &Value) -> String {
     format!("{input}.{}", b64(&sig.to_bytes()))
 }
 
-fn good_jwt() -> String {
+pub(crate) fn good_jwt() -> String {
     jwt_with(&signing_key(7), &header(), &claims())
 }
 
-fn sandbox_with(cfg: SandboxConfig) -> Sandbox {
+pub(crate) fn sandbox_with(cfg: SandboxConfig) -> Sandbox {
     let sb = Sandbox::start(cfg).unwrap();
     sb.register_key(RegisteredKey {
         key_id: KEY_ID.into(),
@@ -73,55 +86,65 @@ fn sandbox_with(cfg: SandboxConfig) -> Sandbox {
     sb
 }
 
-fn sandbox() -> Sandbox {
+/// The default (lenient) profile.
+pub(crate) fn sandbox() -> Sandbox {
     sandbox_with(SandboxConfig::default())
 }
 
+/// The strict profile.
+pub(crate) fn strict() -> Sandbox {
+    sandbox_with(SandboxConfig {
+        strict: true,
+        ..SandboxConfig::default()
+    })
+}
+
 #[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Resp {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
-    fn header(&self, n: &str) -> Option<&str> {
+    pub(crate) fn header(&self, n: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(n))
             .map(|(_, v)| v.as_str())
     }
     /// Assert a gRPC-gateway error with this status and code; returns the message.
-    fn gw(&self, status: u16, code: i64) -> String {
+    pub(crate) fn gw(&self, status: u16, code: i64) -> String {
         assert_eq!(
             self.status,
             status,
             "body: {}",
             String::from_utf8_lossy(&self.body)
         );
-        let e: wire::GatewayError = serde_json::from_slice(&self.body).unwrap();
-        assert_eq!(e.code, code);
-        assert!(e.details.is_empty());
-        e.message
+        let e = self.json();
+        assert_eq!(e["code"], code, "{e}");
+        assert_eq!(e["details"], json!([]), "{e}");
+        assert_eq!(e.as_object().unwrap().len(), 3, "{e}");
+        e["message"].as_str().unwrap().to_string()
     }
 }
 
-fn addr(sb: &Sandbox) -> SocketAddr {
+pub(crate) fn addr(sb: &Sandbox) -> SocketAddr {
     sb.local_addr()
 }
 
-fn connect(a: SocketAddr) -> TcpStream {
+pub(crate) fn connect(a: SocketAddr) -> TcpStream {
     let s = TcpStream::connect(a).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     s
 }
 
 /// Read one response from `s` (Content-Length framed).
-fn read_resp(s: &mut TcpStream) -> std::io::Result<Resp> {
+pub(crate) fn read_resp(s: &mut TcpStream) -> std::io::Result<Resp> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
@@ -164,13 +187,13 @@ fn read_resp(s: &mut TcpStream) -> std::io::Result<Resp> {
     })
 }
 
-fn raw(a: SocketAddr, bytes: &[u8]) -> std::io::Result<Resp> {
+pub(crate) fn raw(a: SocketAddr, bytes: &[u8]) -> std::io::Result<Resp> {
     let mut s = connect(a);
     s.write_all(bytes)?;
     read_resp(&mut s)
 }
 
-fn request(
+pub(crate) fn request(
     a: SocketAddr,
     method: &str,
     path: &str,
@@ -187,7 +210,7 @@ fn request(
     raw(a, &bytes)
 }
 
-fn post_json(a: SocketAddr, path: &str, bearer: Option<&str>, body: &Value) -> Resp {
+pub(crate) fn post_json(a: SocketAddr, path: &str, bearer: Option<&str>, body: &Value) -> Resp {
     let auth = bearer.map(|t| format!("Bearer {t}"));
     let mut h = vec![("Content-Type", "application/json")];
     if let Some(v) = &auth {
@@ -196,25 +219,25 @@ fn post_json(a: SocketAddr, path: &str, bearer: Option<&str>, body: &Value) -> R
     request(a, "POST", path, &h, &serde_json::to_vec(body).unwrap()).unwrap()
 }
 
-fn auth_with(a: SocketAddr, token: &str) -> Resp {
+pub(crate) fn auth_with(a: SocketAddr, token: &str) -> Resp {
     post_json(a, wire::PATH_AUTH, None, &json!({"external_token": token}))
 }
 
-fn tokens(r: &Resp) -> (String, String) {
+pub(crate) fn tokens(r: &Resp) -> (String, String) {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let pair: wire::TokenPair = serde_json::from_slice(&r.body).unwrap();
-    let t = |f: wire::TokenField| match f {
-        wire::TokenField::Plain(s) => s,
-        wire::TokenField::Object { token, .. } => token,
+    let pair = r.json();
+    let t = |f: &Value| match f {
+        Value::String(s) => s.clone(),
+        o => o["token"].as_str().unwrap().to_string(),
     };
-    (t(pair.access_token), t(pair.refresh_token))
+    (t(&pair["accessToken"]), t(&pair["refreshToken"]))
 }
 
-fn login(a: SocketAddr) -> (String, String) {
+pub(crate) fn login(a: SocketAddr) -> (String, String) {
     tokens(&auth_with(a, &good_jwt()))
 }
 
-fn process(a: SocketAddr, access: &str, login: &str, rid: &str) -> Resp {
+pub(crate) fn process(a: SocketAddr, access: &str, login: &str, rid: &str) -> Resp {
     post_json(
         a,
         wire::PATH_PROCESS,
@@ -223,7 +246,7 @@ fn process(a: SocketAddr, access: &str, login: &str, rid: &str) -> Resp {
     )
 }
 
-fn refresh(a: SocketAddr, rt: &str) -> Resp {
+pub(crate) fn refresh(a: SocketAddr, rt: &str) -> Resp {
     request(
         a,
         "POST",
@@ -270,13 +293,29 @@ fn object_token_shape_and_opaque_tokens() {
     for f in ["accessToken", "refreshToken"] {
         let t = &v[f];
         assert!(t["token"].as_str().unwrap().starts_with("sbx_"));
-        let exp = b2c_core::timeutil::parse_rfc3339(t["expiresAt"].as_str().unwrap()).unwrap();
-        let created = b2c_core::timeutil::parse_rfc3339(t["createdAt"].as_str().unwrap()).unwrap();
+        let exp = t["expiresAt"].as_str().unwrap();
+        let created = t["createdAt"].as_str().unwrap();
+        assert!(is_rfc3339_micros(exp) && is_rfc3339_micros(created), "{t}");
+        // Same fixed-width format: text order is time order.
         assert!(exp > created);
     }
     // The object token works as a bearer.
     let (at, _) = tokens(&r);
     assert_eq!(process(addr(&sb), &at, "1", "r").status, 200);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+fn is_rfc3339_micros(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 27
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'.',
+            26 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
 }
 
 fn expect_401(sb: &Sandbox, token: &str, needle: &str) {
@@ -287,7 +326,7 @@ fn expect_401(sb: &Sandbox, token: &str, needle: &str) {
 
 #[test]
 fn rejects_wrong_alg_and_typ() {
-    let sb = sandbox();
+    let sb = strict();
     let sk = signing_key(7);
     expect_401(
         &sb,
@@ -311,13 +350,32 @@ fn rejects_wrong_alg_and_typ() {
         b64(&serde_json::to_vec(&claims()).unwrap())
     );
     expect_401(&sb, &none, "alg");
-    // Header missing typ.
+    // Header missing typ, or typ in lowercase: strict refuses both.
     expect_401(
         &sb,
         &jwt_with(&sk, &json!({"alg": "ES256"}), &claims()),
-        "header",
+        "typ",
     );
-    assert_eq!(sb.stats().auth_rejected, 5);
+    expect_401(
+        &sb,
+        &jwt_with(&sk, &json!({"alg": "ES256", "typ": "jwt"}), &claims()),
+        "typ",
+    );
+    assert_eq!(sb.stats().auth_rejected, 6);
+    // The lenient profile refuses the same wrong alg and typ values.
+    let sb = sandbox();
+    expect_401(
+        &sb,
+        &jwt_with(&sk, &json!({"alg": "HS256", "typ": "JWT"}), &claims()),
+        "alg",
+    );
+    expect_401(
+        &sb,
+        &jwt_with(&sk, &json!({"alg": "ES256", "typ": "JWS"}), &claims()),
+        "typ",
+    );
+    expect_401(&sb, &none, "alg");
+    assert!(sb.leniencies().counts().is_empty());
 }
 
 #[test]
@@ -368,12 +426,21 @@ fn rejects_bad_claims() {
     let t = now();
     expect_401(&sb, &with("admin_id", json!("42")), "invalid JWT claims");
     expect_401(&sb, &with("admin_id", json!(42.0)), "invalid JWT claims");
+    expect_401(&sb, &with("admin_id", json!(-42)), "admin_id");
+    expect_401(&sb, &with("iat", json!("now")), "iat");
     expect_401(&sb, &with("admin_id", json!(43)), "admin_id");
     expect_401(&sb, &with("device_ip", json!("10.9.9.9")), "device_ip");
     expect_401(&sb, &with("key_id", json!("nope")), "unknown key_id");
     let mut c = claims();
     c.as_object_mut().unwrap().remove("device_ip");
-    expect_401(&sb, &jwt_with(&sk, &header(), &c), "invalid JWT claims");
+    expect_401(
+        &sb,
+        &jwt_with(&sk, &header(), &c),
+        "missing claim \"device_ip\"",
+    );
+    let mut c = claims();
+    c.as_object_mut().unwrap().remove("exp");
+    expect_401(&sb, &jwt_with(&sk, &header(), &c), "missing claim \"exp\"");
     let mut c = claims();
     c["iat"] = json!(t - 7200);
     c["exp"] = json!(t - 3600);
@@ -426,7 +493,7 @@ fn kid_header_optional_but_must_match() {
 
 #[test]
 fn rejects_malformed_auth_bodies() {
-    let sb = sandbox();
+    let sb = strict();
     let a = addr(&sb);
     let ct = [("Content-Type", "application/json")];
     let unknown = json!({"external_token": good_jwt(), "extra": 1});
@@ -647,8 +714,7 @@ fn error_login_with_details() {
         assert_eq!(v["request_id"], "e1");
         assert_eq!(v["error"]["code"], "INSUFFICIENT_FUNDS");
         assert!(v["error"]["message"].is_string());
-        let parsed: wire::FeeResponse = serde_json::from_value(v).unwrap();
-        assert_eq!(parsed.status_code(), Some(wire::STATUS_ERROR));
+        assert_eq!(v["status"].as_i64(), Some(wire::STATUS_ERROR));
     }
 }
 
@@ -669,7 +735,7 @@ fn request_id_reused_with_other_login_conflicts() {
 
 #[test]
 fn processext_rejects_bad_auth_and_bodies() {
-    let sb = sandbox();
+    let sb = strict();
     let a = addr(&sb);
     let (at, rt) = login(a);
     let body = json!({"account_login": "1", "request_id": "r"});
@@ -704,7 +770,7 @@ fn processext_rejects_bad_auth_and_bodies() {
 
 #[test]
 fn unknown_path_404_and_wrong_method_405() {
-    let sb = sandbox();
+    let sb = strict();
     let a = addr(&sb);
     request(a, "POST", "/api/nope", &[], b"")
         .unwrap()
@@ -716,6 +782,16 @@ fn unknown_path_404_and_wrong_method_405() {
     // The query string does not change routing.
     let r = request(a, "GET", &format!("{}?x=1", wire::PATH_PROCESS), &[], b"").unwrap();
     assert_eq!(r.status, 405);
+    // Lenient: outside /api/ still 404; under /api/ an authenticated endpoint (401 here).
+    let sb = sandbox();
+    let a = addr(&sb);
+    request(a, "GET", "/", &[], b"").unwrap().gw(404, 5);
+    request(a, "POST", "/apinope", &[], b"").unwrap().gw(404, 5);
+    request(a, "POST", "/api/nope", &[], b"")
+        .unwrap()
+        .gw(401, 16);
+    let r = request(a, "GET", wire::PATH_AUTH, &[], b"").unwrap();
+    r.gw(405, 12);
 }
 
 #[test]
@@ -988,10 +1064,9 @@ fn ureq_agent_interop_keep_alive() {
         .send(&body[..])
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let pair: wire::TokenPair =
-        serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap();
-    let (wire::TokenField::Plain(at), wire::TokenField::Plain(rt)) =
-        (pair.access_token, pair.refresh_token)
+    let pair: Value = serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap();
+    let (Value::String(at), Value::String(rt)) =
+        (pair["accessToken"].clone(), pair["refreshToken"].clone())
     else {
         panic!("plain tokens expected")
     };
@@ -1006,9 +1081,8 @@ fn ureq_agent_interop_keep_alive() {
             )
             .send(&fee[..])
             .unwrap();
-        let v: wire::FeeResponse =
-            serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap();
-        assert_eq!(v.status_code(), Some(want));
+        let v: Value = serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap();
+        assert_eq!(v["status"].as_i64(), Some(want));
     }
     let r = agent
         .post(&url(wire::PATH_REFRESH))
@@ -1029,4 +1103,360 @@ fn ureq_agent_interop_keep_alive() {
         .send(&body[..]);
     assert!(r.is_err());
     assert!(t.elapsed() < Duration::from_secs(1));
+}
+
+// ---------------------------------------------------------------- profiles and leniencies
+
+/// Authenticate with `token` on a lenient and a strict sandbox: (lenient status, strict
+/// status, the lenient sandbox's count of `leniency`).
+fn both_profiles(token: &str, leniency: &str) -> (u16, u16, u64) {
+    let l = sandbox();
+    let s = strict();
+    let ls = auth_with(addr(&l), token).status;
+    let ss = auth_with(addr(&s), token).status;
+    assert!(s.leniencies().counts().is_empty());
+    assert!(s.leniencies().is_strict() && !l.leniencies().is_strict());
+    (ls, ss, l.leniencies().count(leniency))
+}
+
+#[test]
+fn jjwt_header_without_typ_and_lowercase_typ() {
+    let sk = signing_key(7);
+    // What jjwt (the vendor's Java sample) produces: {"alg":"ES256"}.
+    let jjwt = jwt_with(&sk, &json!({"alg": "ES256"}), &claims());
+    assert_eq!(
+        both_profiles(&jjwt, "b2copy_jwt_typ_missing"),
+        (200, 401, 1)
+    );
+    let lower = jwt_with(&sk, &json!({"alg": "ES256", "typ": "jwt"}), &claims());
+    assert_eq!(both_profiles(&lower, "b2copy_jwt_typ_case"), (200, 401, 1));
+    // The usual header needs no leniency.
+    let sb = sandbox();
+    assert_eq!(auth_with(addr(&sb), &good_jwt()).status, 200);
+    assert!(sb.leniencies().counts().is_empty());
+    // A leniency is counted on every use.
+    for _ in 0..3 {
+        assert_eq!(auth_with(addr(&sb), &jjwt).status, 200);
+    }
+    assert_eq!(sb.leniencies().count("b2copy_jwt_typ_missing"), 3);
+    // A lenient header with a bad signature is still refused (and not counted).
+    let forged = format!("{}x", &jjwt[..jjwt.len() - 1]);
+    assert_eq!(auth_with(addr(&sb), &forged).status, 401);
+    assert_eq!(sb.leniencies().count("b2copy_jwt_typ_missing"), 3);
+}
+
+#[test]
+fn claims_the_page_does_not_require() {
+    let sk = signing_key(7);
+    let t = now();
+    let without = |k: &str| {
+        let mut c = claims();
+        c.as_object_mut().unwrap().remove(k);
+        jwt_with(&sk, &header(), &c)
+    };
+    assert_eq!(
+        both_profiles(&without("iss"), "b2copy_jwt_iss_missing"),
+        (200, 401, 1)
+    );
+    assert_eq!(
+        both_profiles(&without("iat"), "b2copy_jwt_iat_missing"),
+        (200, 401, 1)
+    );
+    let mut c = claims();
+    c["iat"] = json!(t as f64 + 0.25);
+    c["exp"] = json!(t as f64 + 300.5);
+    assert_eq!(
+        both_profiles(&jwt_with(&sk, &header(), &c), "b2copy_jwt_fractional_time"),
+        (200, 401, 1)
+    );
+    // Without iat the lifetime is checked from now.
+    let mut c = claims();
+    c.as_object_mut().unwrap().remove("iat");
+    c["exp"] = json!(t + 7200);
+    expect_401(&sandbox(), &jwt_with(&sk, &header(), &c), "lifetime");
+}
+
+/// What the page's `curl -X POST ... -d '{ "external_token": "..." }'` sends: curl -d
+/// sets `Content-Type: application/x-www-form-urlencoded`, the body keeps the newlines.
+#[test]
+fn the_pages_curl_example_for_authexternalcrm() {
+    let body = format!(
+        "{{\n           \"external_token\": \"{}\"\n         }}",
+        good_jwt()
+    );
+    let curl_headers = [
+        ("User-Agent", "curl/8.5.0"),
+        ("Accept", "*/*"),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let sb = sandbox();
+    let r = request(
+        addr(&sb),
+        "POST",
+        wire::PATH_AUTH,
+        &curl_headers,
+        body.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let (at, rt) = tokens(&r);
+    assert_eq!(sb.leniencies().count("b2copy_content_type_not_json"), 1);
+    // No Content-Type at all works the same.
+    let r = request(addr(&sb), "POST", wire::PATH_AUTH, &[], body.as_bytes()).unwrap();
+    assert_eq!(r.status, 200);
+    // The tokens work; the page's refreshtoken curl sends no body and no content type.
+    assert_eq!(process(addr(&sb), &at, "1", "c1").status, 200);
+    assert_eq!(refresh(addr(&sb), &rt).status, 200);
+    // A body that is not JSON under a non-JSON type is still 415.
+    request(
+        addr(&sb),
+        "POST",
+        wire::PATH_AUTH,
+        &curl_headers,
+        b"external_token=x.y.z",
+    )
+    .unwrap()
+    .gw(415, 3);
+    // Strict: 415 as before.
+    let sb = strict();
+    request(
+        addr(&sb),
+        "POST",
+        wire::PATH_AUTH,
+        &curl_headers,
+        body.as_bytes(),
+    )
+    .unwrap()
+    .gw(415, 3);
+}
+
+#[test]
+fn missing_fields_are_named_in_both_profiles() {
+    for sb in [sandbox(), strict()] {
+        let a = addr(&sb);
+        let (at, _) = login(a);
+        let msg = post_json(a, wire::PATH_AUTH, None, &json!({})).gw(400, 3);
+        assert!(msg.contains("missing field \"external_token\""), "{msg}");
+        assert!(!msg.contains("not valid JSON"), "{msg}");
+        let msg = post_json(
+            a,
+            wire::PATH_PROCESS,
+            Some(&at),
+            &json!({"account_login": "1"}),
+        )
+        .gw(400, 3);
+        assert!(msg.contains("missing field \"request_id\""), "{msg}");
+        let msg = post_json(
+            a,
+            wire::PATH_PROCESS,
+            Some(&at),
+            &json!({"request_id": "r"}),
+        )
+        .gw(400, 3);
+        assert!(msg.contains("missing field \"account_login\""), "{msg}");
+        let msg = post_json(
+            a,
+            wire::PATH_PROCESS,
+            Some(&at),
+            &json!({"account_login": 5, "request_id": "r"}),
+        )
+        .gw(400, 3);
+        assert!(msg.contains("\"account_login\" must be a string"), "{msg}");
+        let msg = request(
+            a,
+            "POST",
+            wire::PATH_AUTH,
+            &[("Content-Type", "application/json")],
+            b"{\"external_token\": ",
+        )
+        .unwrap()
+        .gw(400, 3);
+        assert!(msg.contains("not valid JSON"), "{msg}");
+    }
+}
+
+#[test]
+fn camel_case_and_unknown_fields() {
+    let sb = sandbox();
+    let a = addr(&sb);
+    let r = post_json(
+        a,
+        wire::PATH_AUTH,
+        None,
+        &json!({"externalToken": good_jwt()}),
+    );
+    let (at, _) = tokens(&r);
+    let r = post_json(
+        a,
+        wire::PATH_PROCESS,
+        Some(&at),
+        &json!({"accountLogin": "1", "requestId": "cc", "comment": "x"}),
+    );
+    assert_eq!(
+        r.json(),
+        json!({"account_login": "1", "request_id": "cc", "status": 1})
+    );
+    assert_eq!(sb.leniencies().count("b2copy_camel_case_field"), 2);
+    assert_eq!(sb.leniencies().count("b2copy_unknown_field"), 1);
+    // Both spellings at once are ambiguous in either profile.
+    let msg = post_json(
+        a,
+        wire::PATH_AUTH,
+        None,
+        &json!({"externalToken": good_jwt(), "external_token": good_jwt()}),
+    )
+    .gw(400, 3);
+    assert!(msg.contains("both"), "{msg}");
+
+    let sb = strict();
+    let a = addr(&sb);
+    let msg = post_json(
+        a,
+        wire::PATH_AUTH,
+        None,
+        &json!({"externalToken": good_jwt()}),
+    )
+    .gw(400, 3);
+    assert!(msg.contains("missing field \"external_token\""), "{msg}");
+    let (at, _) = login(a);
+    let msg = post_json(
+        a,
+        wire::PATH_PROCESS,
+        Some(&at),
+        &json!({"account_login": "1", "request_id": "cc", "comment": "x"}),
+    )
+    .gw(400, 3);
+    assert!(msg.contains("unknown field \"comment\""), "{msg}");
+}
+
+// ---------------------------------------------------------------- switches
+
+#[test]
+fn fee_status_names_switch() {
+    let sb = sandbox_with(SandboxConfig {
+        pending_polls: 1,
+        fee_status_names: true,
+        error_logins: vec!["666".into()],
+        ..SandboxConfig::default()
+    });
+    let a = addr(&sb);
+    let (at, _) = login(a);
+    assert_eq!(
+        process(a, &at, "1", "n1").json(),
+        json!({"account_login": "1", "request_id": "n1", "status": "FEE_PROCESS_STATUS_PENDING"})
+    );
+    assert_eq!(
+        process(a, &at, "1", "n1").json()["status"],
+        "FEE_PROCESS_STATUS_SUCCESS"
+    );
+    process(a, &at, "666", "n2");
+    let v = process(a, &at, "666", "n2").json();
+    assert_eq!(v["status"], "FEE_PROCESS_STATUS_ERROR");
+    assert_eq!(v["error"]["code"], "INSUFFICIENT_FUNDS");
+    // Back to numbers at run time; the state is unchanged.
+    sb.b2copy().set_fee_status_names(false);
+    assert_eq!(process(a, &at, "1", "n1").json()["status"], 2);
+    assert_eq!(sb.fee_state("n1"), Some(("1".into(), 2, 3)));
+    // The switch is no leniency.
+    assert!(sb.leniencies().counts().is_empty());
+}
+
+// ---------------------------------------------------------------- generic endpoints
+
+fn call(
+    a: SocketAddr,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&Value>,
+) -> Resp {
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let mut h = Vec::new();
+    if body.is_some() {
+        h.push(("Content-Type", "application/json"));
+    }
+    if let Some(v) = &auth {
+        h.push(("Authorization", v.as_str()));
+    }
+    let bytes = body
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .unwrap_or_default();
+    request(a, method, path, &h, &bytes).unwrap()
+}
+
+#[test]
+fn generic_endpoints_need_a_valid_access_token() {
+    let sb = sandbox();
+    let a = addr(&sb);
+    let (at, rt) = login(a);
+    let path = "/api/admin/accounts/v2/account/accountservice/list";
+    let v = call(a, "GET", &format!("{path}?page=2&size=10"), Some(&at), None).json();
+    assert_eq!(
+        v,
+        json!({"method": "GET", "path": path, "query": "page=2&size=10", "body": null})
+    );
+    let body = json!({"filter": {"login": "123456"}, "ids": [1, 2]});
+    let v = call(a, "POST", path, Some(&at), Some(&body)).json();
+    assert_eq!(v["method"], "POST");
+    assert_eq!(v["body"], body);
+    for m in ["PUT", "PATCH", "DELETE"] {
+        assert_eq!(call(a, m, path, Some(&at), Some(&body)).json()["method"], m);
+    }
+    // 401 exactly as processext answers it: missing, unknown, a refresh token, expired.
+    for (bearer, needle) in [
+        (None, "missing Authorization"),
+        (Some("garbage"), "unknown access token"),
+        (Some(rt.as_str()), "unknown access token"),
+    ] {
+        let got = call(a, "GET", path, bearer, None).gw(401, 16);
+        let want = post_json(
+            a,
+            wire::PATH_PROCESS,
+            bearer,
+            &json!({"account_login": "1", "request_id": "g"}),
+        )
+        .gw(401, 16);
+        assert_eq!(got, want);
+        assert!(got.contains(needle), "{got}");
+    }
+    sb.expire_access_tokens();
+    let msg = call(a, "GET", path, Some(&at), None).gw(401, 16);
+    assert!(msg.contains("expired"), "{msg}");
+    // 401 -> refresh -> the new access token works.
+    let (at2, _) = tokens(&refresh(a, &rt));
+    assert_eq!(call(a, "GET", path, Some(&at2), None).status, 200);
+    // A body that is not JSON is refused.
+    request(
+        a,
+        "POST",
+        path,
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &format!("Bearer {at2}")),
+        ],
+        b"{nope",
+    )
+    .unwrap()
+    .gw(400, 3);
+    let s = sb.stats();
+    assert_eq!(s.other_calls, 11);
+    assert_eq!(s.process_calls, 3);
+    assert_eq!(sb.leniencies().count("undocumented_endpoint"), 11);
+    // Faults apply to the exact generic path like to any other.
+    sb.inject(path, Fault::Status5xx(503), 1);
+    call(a, "GET", path, Some(&at2), None).gw(503, 14);
+    assert_eq!(call(a, "GET", path, Some(&at2), None).status, 200);
+}
+
+#[test]
+fn generic_endpoints_are_404_when_strict() {
+    let sb = strict();
+    let a = addr(&sb);
+    let (at, _) = login(a);
+    for p in ["/api/admin/accounts/v2/x", "/api/nope"] {
+        call(a, "GET", p, Some(&at), None).gw(404, 5);
+        call(a, "GET", p, None, None).gw(404, 5);
+    }
+    assert_eq!(sb.stats().other_calls, 0);
+    assert!(sb.leniencies().counts().is_empty());
 }
