@@ -15,12 +15,17 @@ use std::path::Path;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::Engine as _;
-use p256::pkcs8::der::Decode;
-use p256::pkcs8::{EncodePublicKey, LineEnding, ObjectIdentifier};
+use pkcs8::der::Decode;
+use pkcs8::ObjectIdentifier;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
 
+/// DER of a P-256 SubjectPublicKeyInfo up to the 65-byte uncompressed point.
+const SPKI_P256_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+    0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
 const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -241,7 +246,7 @@ impl PrivateKey {
     }
 
     fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
-        let info = p256::pkcs8::PrivateKeyInfo::try_from(der)
+        let info = pkcs8::PrivateKeyInfo::try_from(der)
             .map_err(|_| key_err(ErrorKind::KeyInvalid, "malformed PKCS#8 private key"))?;
         let oid = info.algorithm.oid;
         if oid == OID_RSA {
@@ -334,11 +339,15 @@ impl PrivateKey {
     /// The public key as SPKI PEM (`BEGIN PUBLIC KEY`), the form B2COPY support registers.
     pub fn public_key_pem(&self) -> Result<String> {
         let point = self.pair.public_key().as_ref();
-        let public = p256::PublicKey::from_sec1_bytes(point)
-            .map_err(|_| key_err(ErrorKind::KeyInvalid, "invalid public point"))?;
-        public
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|_| key_err(ErrorKind::KeyInvalid, "cannot encode public key"))
+        if point.len() != 65 || point[0] != 0x04 {
+            return Err(key_err(ErrorKind::KeyInvalid, "invalid public point"));
+        }
+        // SubjectPublicKeyInfo { id-ecPublicKey, prime256v1 } BIT STRING(uncompressed point):
+        // for P-256 everything but the point is this fixed prefix (RFC 5480).
+        let mut der = Vec::with_capacity(SPKI_P256_PREFIX.len() + 65);
+        der.extend_from_slice(&SPKI_P256_PREFIX);
+        der.extend_from_slice(point);
+        Ok(pem_encode("PUBLIC KEY", &der).to_string())
     }
 
     /// Sign `msg` with ECDSA P-256 / SHA-256; the 64-byte raw `r‖s` (JOSE) form.
