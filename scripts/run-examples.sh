@@ -55,6 +55,22 @@ example python "$PY" examples/python/fee.py
 # PHP
 example php php examples/php/fee.php
 
+# The generic calls (B2COPY, CRM Open API, B2BINPAY) in Python and PHP: each exits 0 only when
+# every answer was 2xx.
+example_ok() {
+  local name=$1; shift
+  echo "--- $name"
+  if "$@" >"$tmp/out" 2>&1; then
+    sed 's/^/    /' "$tmp/out"; echo "    ok"; passed=$((passed + 1))
+  else
+    sed 's/^/    /' "$tmp/out"; echo "    FAILED"; failed=$((failed + 1))
+  fi
+}
+calls_env=(env B2C_CRM_URL="$URL/crm" B2C_CRM_API_KEY=sandbox-api-key
+  B2C_B2BINPAY_URL="$URL/b2binpay" B2C_B2BINPAY_LOGIN=sandbox-login B2C_B2BINPAY_PASSWORD=sandbox-password)
+example_ok "python calls" "${calls_env[@]}" "$PY" examples/python/calls.py
+example_ok "php calls" "${calls_env[@]}" php examples/php/calls.php
+
 # Java and C#: built by their own scripts (see examples/java/README, examples/csharp/README)
 if [ -x scripts/example-java.sh ]; then example java scripts/example-java.sh; fi
 if [ -x scripts/example-csharp.sh ]; then example csharp scripts/example-csharp.sh; fi

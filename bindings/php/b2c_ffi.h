@@ -262,6 +262,12 @@ typedef struct b2c_b2binpay b2c_b2binpay;
 typedef struct b2c_client b2c_client;
 
 /*
+ A CRM Open API client for one API key: signed calls over one keep-alive pool.
+ Thread safety: may be used from several threads at once.
+ */
+typedef struct b2c_crm b2c_crm;
+
+/*
  Details of a failure: status, message, HTTP status. Created by the library, freed with
  `b2c_error_free`. Immutable; may be read from any thread.
  */
@@ -350,6 +356,26 @@ typedef struct {
 } b2c_token_store;
 
 /*
+ Options of the `*_call_with` functions. Zero-initialise it, set `struct_size` to
+ `sizeof(b2c_call_options)` (fields are only ever appended) and the fields you need; 0 in
+ a field means its default. A NULL options pointer means every default.
+ */
+typedef struct {
+  size_t struct_size;
+  /*
+   0: the method's default (GET, PUT, DELETE idempotent; POST, PATCH not); 1:
+   idempotent (retried on transport failures, 5xx and 429 within the deadline); 2: not
+   idempotent (sent again only when the connection could not be made).
+   */
+  int32_t idempotent;
+  /*
+   CRM Open API only: 0 the handle's `raw_body` setting (default: the JSON normal
+   form); 1 raw: the bytes sent and signed untouched; 2 the JSON normal form.
+   */
+  int32_t raw_body;
+} b2c_call_options;
+
+/*
  Progress callback of `b2c_fee_process`, called on the calling thread after each
  processext answer with the fee status (1 PENDING, 2 SUCCESS, 3 ERROR), the poll number
  (from 1) and the milliseconds elapsed. Return 0 to go on, non-zero to cancel
@@ -362,8 +388,9 @@ typedef int32_t (*b2c_progress_cb)(void *userdata,
 
 /*
  Create a B2BINPAY handle from a JSON object: base_url, login, password (required);
- refresh_margin_s, deadline_ms, token_store (as b2c_client_new), and the transport keys of
- b2c_client_new
+ refresh_margin_s, deadline_ms, token_store (as b2c_client_new), token_path and
+ refresh_path (default /token/ and /token/refresh/, relative to base_url), and the
+ transport keys of b2c_client_new
  (connect_timeout_ms, read_timeout_ms, request_timeout_ms, max_response_bytes,
  extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections, idle_timeout_s,
  dns_cache_s, proxy, no_proxy). Unknown keys are B2C_CONFIG. No network traffic happens
@@ -455,6 +482,36 @@ b2c_status b2c_b2binpay_stats(const b2c_b2binpay *handle, char **out_json, b2c_e
 b2c_status b2c_b2binpay_set_token_store(const b2c_b2binpay *handle,
                                         const b2c_token_store *store,
                                         b2c_error **err);
+
+/*
+ Any other B2BINPAY API request (payouts, deposits, wallets): `method` on `path`
+ (relative to base_url, with an optional query), `body` sent as JSON:API
+ (`application/vnd.api+json`) when not empty, `Authorization: Bearer <access token>` with
+ the token rules of `b2c_b2binpay_access_token`; a 401 renews the access token once and
+ sends again (a second 401 is B2C_UNAUTHORIZED). Every final HTTP answer is B2C_OK with its
+ status and body (as `b2c_client_call`; free `*out_body` with `b2c_string_free`).
+ */
+b2c_status b2c_b2binpay_call(const b2c_b2binpay *handle,
+                             const char *method,
+                             const char *path,
+                             const char *body,
+                             size_t body_len,
+                             int32_t *out_http_status,
+                             char **out_body,
+                             b2c_error **err);
+
+/*
+ `b2c_b2binpay_call` with options (`options` may be NULL).
+ */
+b2c_status b2c_b2binpay_call_with(const b2c_b2binpay *handle,
+                                  const char *method,
+                                  const char *path,
+                                  const char *body,
+                                  size_t body_len,
+                                  const b2c_call_options *options,
+                                  int32_t *out_http_status,
+                                  char **out_body,
+                                  b2c_error **err);
 
 /*
  Create a client from a UTF-8 JSON configuration object. Keys: base_url, admin_id,
@@ -558,6 +615,122 @@ b2c_status b2c_client_stats(const b2c_client *client, char **out_json, b2c_error
 b2c_status b2c_client_set_token_store(const b2c_client *client,
                                       const b2c_token_store *store,
                                       b2c_error **err);
+
+/*
+ Any other B2COPY request: `method` (GET, POST, PUT, PATCH, DELETE) on `path` (relative
+ to base_url, starting with `/`, with an optional query; visible ASCII only), `body` (may
+ be NULL with `body_len` 0) sent as `application/json` when not empty, the access token in
+ `Authorization` with the token rules of `b2c_fee_process` (renewal ahead of expiry; a 401
+ refreshes, a failed refresh re-authenticates, a 401 on the renewed token is
+ B2C_UNAUTHORIZED). Returns B2C_OK for every final HTTP answer whatever its status:
+ `*out_http_status` gets it and `*out_body` the body (free with `b2c_string_free`).
+ Errors are for what is not an answer (network, timeout, TLS, a body over
+ max_response_bytes). Retries: GET, PUT and DELETE are retried on transport failures,
+ 5xx and 429 (within call_deadline_ms; then the last answer is returned); POST and PATCH
+ only when the connection could not be made, unless `b2c_client_call_with` marks them
+ idempotent.
+ */
+b2c_status b2c_client_call(const b2c_client *client,
+                           const char *method,
+                           const char *path,
+                           const char *body,
+                           size_t body_len,
+                           int32_t *out_http_status,
+                           char **out_body,
+                           b2c_error **err);
+
+/*
+ `b2c_client_call` with options (`options` may be NULL): `idempotent` overrides the
+ method's retry default.
+ */
+b2c_status b2c_client_call_with(const b2c_client *client,
+                                const char *method,
+                                const char *path,
+                                const char *body,
+                                size_t body_len,
+                                const b2c_call_options *options,
+                                int32_t *out_http_status,
+                                char **out_body,
+                                b2c_error **err);
+
+/*
+ A valid access token (renewed ahead of expiry as for `b2c_fee_process`), for a caller
+ that must make B2COPY requests with its own HTTP stack. It is a bearer credential: never
+ log it. Free `*out_token` with `b2c_string_free` (it is zeroed). After a 401 from such a
+ request, call `b2c_authenticate`: the library cannot see that answer.
+ */
+b2c_status b2c_client_access_token(const b2c_client *client, char **out_token, b2c_error **err);
+
+/*
+ Create a CRM Open API handle from a JSON object: base_url, api_key (required);
+ deadline_ms (30000: one call with its retries), raw_body (false: send JSON bodies in
+ their normal form, see `b2c_crm_call`), and the transport keys of b2c_client_new.
+ Unknown keys are B2C_CONFIG. No network traffic happens here. Free with `b2c_crm_free`.
+ */
+b2c_status b2c_crm_new(const char *config_json, b2c_crm **out, b2c_error **err);
+
+/*
+ Free a CRM handle (its API key is zeroed). NULL is a no-op.
+ */
+void b2c_crm_free(b2c_crm *crm);
+
+/*
+ A signed CRM Open API call: `method` (GET, POST, PUT, PATCH, DELETE) on `path`
+ (relative to base_url, with an optional query), with `key: <API key>` and, for POST,
+ PUT and PATCH with a body, `signature: sha256=<HMAC of exactly the bytes sent>`. GET and
+ DELETE take no body (B2C_INVALID_ARGUMENT).
+
+ The body: the vendor's PHP/JS samples sign `JSON.stringify(JSON.parse(body))` rather
+ than the raw bytes, so a server that verifies that way refuses a body not already in that
+ form. By default this function therefore SENDS the JSON normal form (what
+ `JSON.stringify(JSON.parse(body))` gives: no whitespace, JSON.stringify's escaping and
+ number format, array-index keys first) and signs it, so the signature holds under either
+ reading. The normal form never changes a value: a number a double cannot hold exactly (a
+ big integer, a long decimal), a duplicate key, or a body that is not JSON is
+ B2C_INVALID_ARGUMENT naming raw mode. Raw mode (`raw_body` in the configuration, or
+ `b2c_crm_call_with`) sends and signs the bytes untouched.
+
+ Every final HTTP answer is B2C_OK with its status and body (free `*out_body` with
+ `b2c_string_free`), except 403 `invalid_api_key` (B2C_AUTH_REJECTED) and 403
+ `invalid_signature` (B2C_SIGNATURE_INVALID). Retries as `b2c_client_call`.
+ */
+b2c_status b2c_crm_call(const b2c_crm *crm,
+                        const char *method,
+                        const char *path,
+                        const char *body,
+                        size_t body_len,
+                        int32_t *out_http_status,
+                        char **out_body,
+                        b2c_error **err);
+
+/*
+ `b2c_crm_call` with options (`options` may be NULL): `idempotent`, and `raw_body` (1
+ raw, 2 normal form) overriding the handle's setting for this call.
+ */
+b2c_status b2c_crm_call_with(const b2c_crm *crm,
+                             const char *method,
+                             const char *path,
+                             const char *body,
+                             size_t body_len,
+                             const b2c_call_options *options,
+                             int32_t *out_http_status,
+                             char **out_body,
+                             b2c_error **err);
+
+/*
+ Install this handle's own log callback (as `b2c_client_set_log_callback`).
+ */
+b2c_status b2c_crm_set_log_callback(const b2c_crm *crm,
+                                    b2c_log_callback callback,
+                                    void *userdata,
+                                    int32_t max_level,
+                                    b2c_error **err);
+
+/*
+ This handle's statistics as JSON (the keys of `b2c_client_stats`; the endpoint is
+ `call`). Free with `b2c_string_free`.
+ */
+b2c_status b2c_crm_stats(const b2c_crm *crm, char **out_json, b2c_error **err);
 
 /*
  The `signature` header value for a CRM Open API request: `sha256=<hex HMAC-SHA256(key =
@@ -774,6 +947,27 @@ b2c_status b2c_retailcrm_handle_register(const char *secret,
                                          const char *http_config_json,
                                          char **out_answer_json,
                                          b2c_error **err);
+
+/*
+ The register step for a module that serves many CRM accounts: as
+ `b2c_retailcrm_handle_register`, with the account's own module fields (`account_json`: a
+ JSON object laid over `module_json`'s top-level fields, e.g. `{"clientId": "acct-42",
+ "accountUrl": "https://module.example/acct/42"}`; NULL for none), and everything the
+ module must store: `*out_result_json` (free with `b2c_string_free`) is
+ `{"registered": bool, "answer": "<the JSON to send back with HTTP 200>", "system_url":
+ string|null, "api_key": string|null (only when registered: store it, it is a secret),
+ "error": string|null, "field_errors": object|null (the system's `errors` map)}`.
+ Returns B2C_OK whenever an answer was written; invalid module or account JSON is
+ B2C_INVALID_ARGUMENT.
+ */
+b2c_status b2c_retailcrm_register_account(const char *secret,
+                                          const char *form_body,
+                                          size_t form_len,
+                                          const char *module_json,
+                                          const char *account_json,
+                                          const char *http_config_json,
+                                          char **out_result_json,
+                                          b2c_error **err);
 
 /*
  A static, NUL-terminated description of a status. Accepts any integer (unknown values

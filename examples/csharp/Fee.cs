@@ -14,7 +14,9 @@
 // error, warning, info or debug; the library's events go to stderr through B2cLibrary.Trace),
 // B2C_TOKEN_DIR (optional: an absolute directory, mode 0700 or missing, for the file token
 // store: every process of this host using it shares one token pair; see bindings/csharp/README.md,
-// "Many processes, one credential").
+// "Many processes, one credential"), B2C_CALL_PATH (optional: after the fee, one generic GET
+// of that B2COPY path, e.g. /api/admin/v2/accounts/123456, with the client's token; prints the
+// HTTP status, whatever it is: see bindings/csharp/README.md, "Calls").
 // Prints the client's statistics (requests, retries, processext latency) at the end.
 // Exit: 0 SUCCESS, 3 ERROR, 4 still pending, 1 anything else.
 using System;
@@ -87,6 +89,7 @@ static class Fee
             var account = Env("B2C_ACCOUNT", "123456");
             var requestId = Env("B2C_REQUEST_ID", "example-1");
             var wait = TimeSpan.FromMilliseconds(double.Parse(Env("B2C_WAIT_MS", "60000")));
+            var callPath = Env("B2C_CALL_PATH", "");
             Console.WriteLine("libb2c " + B2cLibrary.Version() + " from " + B2cLibrary.LibraryPath);
             using (var client = new Client(cfg))
             {
@@ -97,6 +100,11 @@ static class Fee
                     return true;
                 });
                 Console.WriteLine("final " + r.Status.ToString().ToUpperInvariant());
+                if (callPath != "")
+                {
+                    var resp = client.Call("GET", callPath); // any status is an answer
+                    Console.WriteLine("call GET " + callPath + ": HTTP " + resp.Status + ", " + resp.Body.Length + " bytes");
+                }
                 PrintStats(client);
                 return r.IsSuccess ? 0 : 4;
             }

@@ -16,7 +16,9 @@
 // that level; without it only WARNING ones go through the JVM's default console handler),
 // B2C_TOKEN_DIR (optional: an absolute directory, mode 0700 or missing, for the file token
 // store: every process of this host using it shares one token pair; see bindings/java/README.md,
-// "Many processes, one credential").
+// "Many processes, one credential"), B2C_CALL_PATH (optional: after the fee, one generic
+// GET of that B2COPY path, e.g. /api/admin/v2/accounts/123456, with the client's token; prints
+// the HTTP status, whatever it is: see bindings/java/README.md, "Calls").
 // Prints the client's statistics at the end.
 // Exit: 0 SUCCESS, 3 ERROR, 4 still pending, 1 anything else.
 
@@ -26,6 +28,7 @@ import com.b2c.Client;
 import com.b2c.FeeException;
 import com.b2c.FeeResult;
 import com.b2c.Latency;
+import com.b2c.Response;
 import com.b2c.Stats;
 import com.b2c.StillPendingException;
 
@@ -97,6 +100,7 @@ public final class Fee {
             String account = env("B2C_ACCOUNT", "123456");
             String requestId = env("B2C_REQUEST_ID", "example-1");
             Duration wait = Duration.ofMillis(Long.parseLong(env("B2C_WAIT_MS", "60000")));
+            String callPath = env("B2C_CALL_PATH", "");
 
             try (Client client = new Client(cfg)) {
                 try {
@@ -107,6 +111,11 @@ public final class Fee {
                     });
                     System.out.println("final " + r.status());
                     code = r.isSuccess() ? 0 : 4;
+                    if (!callPath.isEmpty()) {
+                        Response resp = client.call("GET", callPath); // any status is an answer
+                        System.out.println("call GET " + callPath + ": HTTP " + resp.status() + ", "
+                            + resp.body().length + " bytes");
+                    }
                 } finally {
                     printStats(client.stats());
                 }

@@ -162,6 +162,41 @@ namespace B2c
         }
 
         /// <summary>
+        /// Any other B2COPY request with this client's access token (renewed ahead of expiry; a 401
+        /// refreshes, a failed refresh authenticates again, a 401 on the renewed token is an
+        /// AuthException Unauthorized). method: GET, POST, PUT, PATCH or DELETE. path: relative to
+        /// base_url, starting with a single '/', with an optional query; visible ASCII, no '#', no
+        /// '.' or '..' segments. body (null or empty: none) is sent as application/json.
+        /// idempotent null: the method's default (GET, PUT, DELETE are retried on transport
+        /// failures, 5xx and 429 within call_deadline_ms; POST and PATCH only when the connection
+        /// could not be made); true/false overrides it. Returns every final HTTP answer, whatever
+        /// its status (a 404 is a Response). Throws InvalidArgumentException (a bad method or path:
+        /// nothing is sent), NetworkException / TimeoutException, ProtocolException (an answer over
+        /// max_response_bytes), AuthException.
+        /// </summary>
+        public Response Call(string method, string path, byte[] body = null, bool? idempotent = null)
+        {
+            var h = Live();
+            return Calls.Call(
+                (byte[] m, byte[] p, byte[] b, UIntPtr n, ref int st, ref IntPtr o, ref IntPtr e) =>
+                    NativeMethods.Lib.b2c_client_call(h, m, p, b, n, ref st, ref o, ref e),
+                (byte[] m, byte[] p, byte[] b, UIntPtr n, ref NativeMethods.CallOptions opts, ref int st, ref IntPtr o,
+                 ref IntPtr e) => NativeMethods.Lib.b2c_client_call_with(h, m, p, b, n, ref opts, ref st, ref o, ref e),
+                method, path, body, idempotent, null);
+        }
+
+        /// <summary>A valid access token (renewed ahead of expiry as for fee calls) for B2COPY
+        /// requests made with another HTTP stack (Authorization: Bearer &lt;token&gt;). It is a bearer
+        /// credential: never log it. After a 401 from such a request call <see cref="Authenticate"/>:
+        /// the library cannot see that answer.</summary>
+        public string AccessToken()
+        {
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.Lib.b2c_client_access_token(Live(), ref s, ref err), ref err);
+            return Utf8.Take(ref s);
+        }
+
+        /// <summary>
         /// Routes this client's log events to source instead of <see cref="B2cLibrary.Trace"/>,
         /// up to level (the library does not even format events below it; source's own Switch
         /// still filters what its listeners get). null removes it: B2cLibrary.Trace receives the

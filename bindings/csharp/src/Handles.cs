@@ -66,4 +66,28 @@ namespace B2c
             return true;
         }
     }
+
+    /// <summary>Owns a b2c_crm* (its API key zeroed by b2c_crm_free). As the other handles,
+    /// SafeHandle defers the free until calls running on other threads have returned.</summary>
+    public sealed class B2cCrmHandle : SafeHandle
+    {
+        /// <summary>How many CRM handles were freed (the tests watch the deferred free and the
+        /// finalizer).</summary>
+        internal static int Released;
+
+        public B2cCrmHandle() : base(IntPtr.Zero, true) { }
+
+        /// <summary>The handle's log route (referenced here so its delegate lives as long as the
+        /// native handle can call it).</summary>
+        internal HandleState State = new HandleState();
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.Lib.b2c_crm_free(handle);
+            System.Threading.Interlocked.Increment(ref Released);
+            return true;
+        }
+    }
 }

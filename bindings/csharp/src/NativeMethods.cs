@@ -112,6 +112,28 @@ namespace B2c
             internal IntPtr unlock;
         }
 
+        /// <summary>b2c_call_options: passed by reference to the *_call_with functions (the
+        /// *_call functions take every default). idempotent: 0 the method's default, 1 yes, 2 no;
+        /// raw_body (CRM Open API only): 0 the handle's setting, 1 raw, 2 the JSON normal form.
+        /// Fields are only ever appended; struct_size is this layout's size.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct CallOptions
+        {
+            internal UIntPtr struct_size;
+            internal int idempotent;
+            internal int raw_body;
+
+            internal static CallOptions Of(int idempotent, int rawBody)
+            {
+                return new CallOptions
+                {
+                    struct_size = (UIntPtr)Marshal.SizeOf(typeof(CallOptions)),
+                    idempotent = idempotent,
+                    raw_body = rawBody,
+                };
+            }
+        }
+
         // The fields below are assigned by reflection in the constructor (CS0649 does not see it).
 #pragma warning disable 649
         // ---- common -----------------------------------------------------------------------
@@ -230,7 +252,48 @@ namespace B2c
         internal delegate int b2c_client_set_token_store_fn(B2cClientHandle client, IntPtr store, ref IntPtr err);
         internal b2c_client_set_token_store_fn b2c_client_set_token_store;
 
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_client_call_fn(B2cClientHandle client, byte[] method, byte[] path, byte[] body,
+            UIntPtr bodyLen, ref int outHttpStatus, ref IntPtr outBody, ref IntPtr err);
+        internal b2c_client_call_fn b2c_client_call;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_client_call_with_fn(B2cClientHandle client, byte[] method, byte[] path, byte[] body,
+            UIntPtr bodyLen, ref CallOptions options, ref int outHttpStatus, ref IntPtr outBody, ref IntPtr err);
+        internal b2c_client_call_with_fn b2c_client_call_with;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_client_access_token_fn(B2cClientHandle client, ref IntPtr outToken, ref IntPtr err);
+        internal b2c_client_access_token_fn b2c_client_access_token;
+
         // ---- CRM Open API -------------------------------------------------------------------
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_crm_new_fn(byte[] configJson, out B2cCrmHandle crm, ref IntPtr err);
+        internal b2c_crm_new_fn b2c_crm_new;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void b2c_crm_free_fn(IntPtr crm);
+        internal b2c_crm_free_fn b2c_crm_free;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_crm_call_fn(B2cCrmHandle crm, byte[] method, byte[] path, byte[] body,
+            UIntPtr bodyLen, ref int outHttpStatus, ref IntPtr outBody, ref IntPtr err);
+        internal b2c_crm_call_fn b2c_crm_call;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_crm_call_with_fn(B2cCrmHandle crm, byte[] method, byte[] path, byte[] body,
+            UIntPtr bodyLen, ref CallOptions options, ref int outHttpStatus, ref IntPtr outBody, ref IntPtr err);
+        internal b2c_crm_call_with_fn b2c_crm_call_with;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_crm_set_log_callback_fn(B2cCrmHandle crm, LogCallback callback, IntPtr userdata,
+            int maxLevel, ref IntPtr err);
+        internal b2c_crm_set_log_callback_fn b2c_crm_set_log_callback;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_crm_stats_fn(B2cCrmHandle crm, ref IntPtr outJson, ref IntPtr err);
+        internal b2c_crm_stats_fn b2c_crm_stats;
+
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int b2c_crm_sign_request_fn(byte[] apiKey, byte[] method, byte[] body,
             UIntPtr bodyLen, ref IntPtr outSignature, ref IntPtr err);
@@ -295,6 +358,17 @@ namespace B2c
         internal delegate int b2c_b2binpay_set_token_store_fn(B2cB2binpayHandle handle, IntPtr store, ref IntPtr err);
         internal b2c_b2binpay_set_token_store_fn b2c_b2binpay_set_token_store;
 
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_call_fn(B2cB2binpayHandle handle, byte[] method, byte[] path, byte[] body,
+            UIntPtr bodyLen, ref int outHttpStatus, ref IntPtr outBody, ref IntPtr err);
+        internal b2c_b2binpay_call_fn b2c_b2binpay_call;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_b2binpay_call_with_fn(B2cB2binpayHandle handle, byte[] method, byte[] path,
+            byte[] body, UIntPtr bodyLen, ref CallOptions options, ref int outHttpStatus, ref IntPtr outBody,
+            ref IntPtr err);
+        internal b2c_b2binpay_call_with_fn b2c_b2binpay_call_with;
+
         // ---- RetailCRM ----------------------------------------------------------------------
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int b2c_retailcrm_token_fn(byte[] secret, byte[] apiKey, ref IntPtr outToken,
@@ -329,6 +403,11 @@ namespace B2c
         internal delegate int b2c_retailcrm_handle_register_fn(byte[] secret, byte[] formBody, UIntPtr formLen,
             byte[] moduleJson, byte[] httpConfigJson, ref IntPtr outAnswerJson, ref IntPtr err);
         internal b2c_retailcrm_handle_register_fn b2c_retailcrm_handle_register;
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int b2c_retailcrm_register_account_fn(byte[] secret, byte[] formBody, UIntPtr formLen,
+            byte[] moduleJson, byte[] accountJson, byte[] httpConfigJson, ref IntPtr outResultJson, ref IntPtr err);
+        internal b2c_retailcrm_register_account_fn b2c_retailcrm_register_account;
 #pragma warning restore 649
     }
 
@@ -355,6 +434,22 @@ namespace B2c
             byte[] buf = new byte[len];
             Marshal.Copy(p, buf, 0, len);
             return Encoding.UTF8.GetString(buf);
+        }
+
+        /// <summary>The bytes of a library-owned NUL-terminated string (without the NUL), freed
+        /// with b2c_string_free.</summary>
+        internal static byte[] TakeBytes(ref IntPtr p)
+        {
+            if (p == IntPtr.Zero) throw new InternalException(99, "library returned a NULL string", 0);
+            try
+            {
+                int len = 0;
+                while (Marshal.ReadByte(p, len) != 0) len++;
+                byte[] buf = new byte[len];
+                Marshal.Copy(p, buf, 0, len);
+                return buf;
+            }
+            finally { NativeMethods.Lib.b2c_string_free(p); p = IntPtr.Zero; }
         }
 
         /// <summary>Decodes a library-owned string and frees it with b2c_string_free.</summary>

@@ -184,6 +184,23 @@ namespace B2c
             return new AccessToken(Utf8.Take(ref s), susp != 0);
         }
 
+        /// <summary>Any other B2BINPAY API request (payouts, deposits, wallets): method on path
+        /// (relative to base_url, e.g. "/api/v3/wallet/?page=1"), body (null or empty: none) sent as
+        /// JSON:API (application/vnd.api+json), with the access token of <see cref="AccessToken"/>'s
+        /// rules; a 401 renews it once and sends again (a second 401 is an AuthException
+        /// Unauthorized). Every final HTTP answer is a Response; idempotent as in
+        /// <see cref="Client.Call"/>.</summary>
+        public Response Call(string method, string path, byte[] body = null, bool? idempotent = null)
+        {
+            var h = Live();
+            return Calls.Call(
+                (byte[] m, byte[] p, byte[] b, UIntPtr n, ref int st, ref IntPtr o, ref IntPtr e) =>
+                    NativeMethods.Lib.b2c_b2binpay_call(h, m, p, b, n, ref st, ref o, ref e),
+                (byte[] m, byte[] p, byte[] b, UIntPtr n, ref NativeMethods.CallOptions opts, ref int st, ref IntPtr o,
+                 ref IntPtr e) => NativeMethods.Lib.b2c_b2binpay_call_with(h, m, p, b, n, ref opts, ref st, ref o, ref e),
+                method, path, body, idempotent, null);
+        }
+
         /// <summary>How many logins, refreshes and suspicious refresh rejections this handle saw.</summary>
         public B2binpayCounters Counters()
         {
@@ -301,6 +318,35 @@ namespace B2c
         public static string HandleRegister(string secret, string formBody, string moduleJson, string httpConfigJson = null)
         {
             return HandleRegister(secret, Encoding.UTF8.GetBytes(formBody), moduleJson, httpConfigJson);
+        }
+
+        /// <summary>
+        /// The register step for a module that serves many CRM accounts: as
+        /// <see cref="HandleRegister(string, byte[], string, string)"/> (the token is verified first:
+        /// a wrong one gets an error answer and no outgoing call), with the account's own module
+        /// fields (accountJson: null, or a JSON object such as {"clientId": "acct-42", "accountUrl":
+        /// "https://module.example/acct/42"}) laid over moduleJson's top-level fields, and
+        /// everything the module must store for the account. httpConfigJson: null (defaults), or
+        /// transport keys and deadline_ms. Invalid module or account JSON is an
+        /// InvalidArgumentException.
+        /// </summary>
+        public static Registration RegisterAccount(string secret, byte[] formBody, string moduleJson,
+                                                   string accountJson = null, string httpConfigJson = null)
+        {
+            Verdicts.NotNull(secret, "secret"); Verdicts.NotNull(formBody, "formBody"); Verdicts.NotNull(moduleJson, "moduleJson");
+            IntPtr s = IntPtr.Zero, err = IntPtr.Zero;
+            Errors.Check(NativeMethods.Lib.b2c_retailcrm_register_account(Utf8.Z(secret), formBody, (UIntPtr)formBody.Length,
+                Utf8.Z(moduleJson), Utf8.Z(accountJson), Utf8.Z(httpConfigJson), ref s, ref err), ref err);
+            return Registration.Parse(Utf8.Take(ref s));
+        }
+
+        /// <summary>As <see cref="RegisterAccount(string, byte[], string, string, string)"/> with the
+        /// form body as text (UTF-8).</summary>
+        public static Registration RegisterAccount(string secret, string formBody, string moduleJson,
+                                                   string accountJson = null, string httpConfigJson = null)
+        {
+            Verdicts.NotNull(formBody, "formBody");
+            return RegisterAccount(secret, Encoding.UTF8.GetBytes(formBody), moduleJson, accountJson, httpConfigJson);
         }
     }
 }

@@ -649,12 +649,32 @@ namespace B2c.Tests
                 functions.Add(m.Groups[1].Value);
             Assert.GreaterOrEqual(functions.Count, 45, "parsed only " + functions.Count + " functions");
             Assert.IsTrue(functions.Contains("b2c_client_shared") && functions.Contains("b2c_shared_clear")
-                && functions.Contains("b2c_b2binpay_set_token_store"), "the parser sees the newest ones");
+                && functions.Contains("b2c_b2binpay_set_token_store") && functions.Contains("b2c_crm_call_with")
+                && functions.Contains("b2c_retailcrm_register_account"), "the parser sees the newest ones");
             var bound = new HashSet<string>();
             foreach (var f in typeof(NativeMethods).GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic))
                 if (typeof(Delegate).IsAssignableFrom(f.FieldType)) bound.Add(f.Name);
             var missing = functions.Where(f => !bound.Contains(f)).ToList();
             Assert.AreEqual(0, missing.Count, "functions of " + HeaderPath() + " NativeMethods does not bind: " + string.Join(", ", missing.ToArray()));
+        }
+
+        /// <summary>NativeMethods.CallOptions has the fields of the header's b2c_call_options, in
+        /// order (by offset), with the matching types (size_t: UIntPtr, int32_t: int).</summary>
+        [Test]
+        public void CallOptionsStructIsTheHeaders()
+        {
+            var block = Regex.Match(Header(), @"typedef\s+struct\s*\{(?<body>[^{}]*)\}\s*b2c_call_options\s*;", RegexOptions.Singleline);
+            Assert.IsTrue(block.Success, "no b2c_call_options in the header");
+            var want = new List<string>();
+            foreach (Match m in Regex.Matches(block.Groups["body"].Value, @"([a-z0-9_]+)\s+([a-z_][a-z0-9_]*)\s*;"))
+                want.Add(m.Groups[2].Value + ":" + m.Groups[1].Value);
+            Assert.GreaterOrEqual(want.Count, 3, "parsed " + string.Join(", ", want.ToArray()));
+            var t = typeof(NativeMethods.CallOptions);
+            var fields = t.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic
+                | System.Reflection.BindingFlags.Public).OrderBy(f => Marshal.OffsetOf(t, f.Name).ToInt64()).ToList();
+            var got = fields.Select(f => f.Name + ":" + (f.FieldType == typeof(UIntPtr) ? "size_t"
+                : f.FieldType == typeof(int) ? "int32_t" : f.FieldType.Name)).ToList();
+            CollectionAssert.AreEqual(want, got, "b2c_call_options: " + string.Join(", ", got.ToArray()));
         }
 
         [Test]

@@ -8,8 +8,9 @@ use FFI;
 
 /**
  * One B2BINPAY credential and its tokens. The array keys are the JSON configuration keys of
- * b2c_b2binpay_new: base_url, login, password (required); refresh_margin_s, deadline_ms and
- * the transport keys (connect_timeout_ms, read_timeout_ms, request_timeout_ms,
+ * b2c_b2binpay_new: base_url, login, password (required); refresh_margin_s, deadline_ms,
+ * token_path and refresh_path (default /token/ and /token/refresh/, relative to base_url;
+ * configurable in case B2BINPAY v3 moves them) and the transport keys (connect_timeout_ms, read_timeout_ms, request_timeout_ms,
  * max_response_bytes, extra_ca_pem, allow_insecure_http, user_agent, max_idle_connections,
  * idle_timeout_s, dns_cache_s, proxy, no_proxy) and token_store (as Client).
  *
@@ -30,6 +31,8 @@ final class B2binpay
     private const SHARED_FUNCTION = 'b2c_b2binpay_shared';
     private const SHARED_KIND = 'b2binpay';
     private const POINTER_TYPE = 'b2c_b2binpay*';
+    private const CALL_FUNCTION = 'b2c_b2binpay_call';
+    private const CALL_WITH_FUNCTION = 'b2c_b2binpay_call_with';
 
     /** @param array<string, mixed> $config */
     public function __construct(array $config)
@@ -98,6 +101,21 @@ final class B2binpay
             Library::raise($st, null);
         }
         return new B2binpayCounters($a->cdata, $b->cdata, $c->cdata);
+    }
+
+    /**
+     * Any other B2BINPAY API request (payouts, deposits, wallets): $method (GET, POST, PUT,
+     * PATCH or DELETE) on $path (relative to base_url, with an optional query), $body sent as
+     * JSON:API (application/vnd.api+json) when not null or "", `Authorization: Bearer` with
+     * the token rules of accessToken(); a 401 renews the access token once and sends again
+     * (a second 401 throws AuthException, code UNAUTHORIZED).
+     *
+     * Every final HTTP answer is a Response, whatever its status; exceptions and
+     * $idempotent as Client::call().
+     */
+    public function call(string $method, string $path, ?string $body = null, ?bool $idempotent = null): Response
+    {
+        return Library::call(self::CALL_FUNCTION, self::CALL_WITH_FUNCTION, $this->handle(), $method, $path, $body, $idempotent);
     }
 
     /** Verify a B2BINPAY v2 deposit callback signature (constant time). */

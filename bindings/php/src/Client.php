@@ -35,6 +35,8 @@ final class Client
     private const SHARED_FUNCTION = 'b2c_client_shared';
     private const SHARED_KIND = 'b2copy';
     private const POINTER_TYPE = 'b2c_client*';
+    private const CALL_FUNCTION = 'b2c_client_call';
+    private const CALL_WITH_FUNCTION = 'b2c_client_call_with';
 
     /** @param array<string, mixed> $config */
     public function __construct(array $config)
@@ -161,6 +163,40 @@ final class Client
             throw $e;
         }
         return new FeeResult(FeeStatus::from($fee->cdata), $accountLogin, $requestId);
+    }
+
+    /**
+     * Any other B2COPY request: $method (GET, POST, PUT, PATCH or DELETE, any case) on
+     * $path (relative to base_url: one leading '/', an optional query, visible ASCII, no
+     * '#', no '.' or '..' segment), $body sent as application/json when not null or "",
+     * with the access token in Authorization and the token rules of feeProcess() (renewed
+     * ahead of expiry; a 401 refreshes, a failed refresh authenticates again, a 401 on the
+     * renewed token throws AuthException with code UNAUTHORIZED).
+     *
+     * Every final HTTP answer is a Response, whatever its status (a 404 is a result, not an
+     * exception). Exceptions are for what is not an answer: NetworkException,
+     * TimeoutException, a body over max_response_bytes (ProtocolException), and a bad method
+     * or path (InvalidArgumentException, nothing is sent).
+     *
+     * Retries (within call_deadline_ms; then the last answer is returned): $idempotent null
+     * is the method's default (GET, PUT and DELETE are retried on transport failures, 5xx
+     * and 429; POST and PATCH only when the connection could not be made); true retries any
+     * method so, false none.
+     */
+    public function call(string $method, string $path, ?string $body = null, ?bool $idempotent = null): Response
+    {
+        return Library::call(self::CALL_FUNCTION, self::CALL_WITH_FUNCTION, $this->handle(), $method, $path, $body, $idempotent);
+    }
+
+    /**
+     * A valid access token (renewed ahead of expiry as for feeProcess()), for B2COPY
+     * requests made with another HTTP stack (`Authorization: Bearer <token>`). It is a
+     * bearer credential: never log it. After a 401 from such a request call authenticate():
+     * the library cannot see that answer.
+     */
+    public function accessToken(): string
+    {
+        return Library::callString('b2c_client_access_token', $this->handle());
     }
 
     public function __debugInfo(): array

@@ -5,7 +5,8 @@ declare(strict_types=1);
 namespace B2c;
 
 /**
- * CRM Open API request signing and CRM webhook verification. Binary-safe.
+ * CRM Open API request signing and CRM webhook verification, stateless, for requests made
+ * with another HTTP stack (B2c\Crm makes signed calls itself). Binary-safe.
  *
  * THE BYTES SIGNED MUST BE THE BYTES SENT: sign the exact body you put on the wire, never a
  * re-encoding of it (json_encode it once, sign that string, send that string).

@@ -5,9 +5,10 @@ declare(strict_types=1);
 namespace B2c;
 
 /**
- * A handle's own logger and its statistics (Client, B2binpay, which also use SharedHandle).
- * The class names its native functions in SET_LOG_FUNCTION and STATS_FUNCTION;
- * SharedHandle::releaseCallbacks() calls detachLogger() before the handle is freed.
+ * A handle's own logger and its statistics (Client, B2binpay, which also use SharedHandle,
+ * and Crm). The class names its native functions in SET_LOG_FUNCTION and STATS_FUNCTION;
+ * its releaseCallbacks() (SharedHandle's, or Crm's own) calls detachLogger() before the
+ * handle is freed.
  */
 trait HandleLogging
 {
@@ -31,7 +32,8 @@ trait HandleLogging
     public function setLogger(?object $logger, string $level = 'warning'): void
     {
         $handle = $this->handle();
-        // A shared handle's callback is the shared object's (SharedHandle, SharedNative).
+        // A shared handle's callback is the shared object's (SharedHandle, SharedNative). A
+        // class without SharedHandle (Crm) has no $shared property: `??` reads it as null.
         $holder = $this->shared ?? $this;
         if ($logger === null) {
             Library::callStatus(self::SET_LOG_FUNCTION, $handle, null, null, 0);

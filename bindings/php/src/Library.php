@@ -367,6 +367,63 @@ final class Library
         return true;
     }
 
+    /**
+     * A generic call (Client::call(), B2binpay::call(), Crm::call()): `$plain` (b2c_*_call)
+     * when every option is the default, else `$with` (b2c_*_call_with) with a
+     * b2c_call_options (idempotent and raw_body: null 0 = default, true 1, false 2).
+     * Every final HTTP answer is a Response; a failure throws.
+     */
+    public static function call(
+        string $plain,
+        string $with,
+        CData $handle,
+        string $method,
+        string $path,
+        ?string $body,
+        ?bool $idempotent,
+        ?bool $raw = null,
+    ): Response {
+        self::cString($method, 'method');
+        self::cString($path, 'path');
+        $ffi = self::ffi();
+        $status = $ffi->new('int32_t');
+        $out = $ffi->new('char*');
+        $err = self::newError();
+        $len = $body === null ? 0 : strlen($body);
+        if ($idempotent === null && $raw === null) {
+            $st = $ffi->$plain($handle, $method, $path, $body, $len, FFI::addr($status), FFI::addr($out), FFI::addr($err));
+        } else {
+            $options = $ffi->new('b2c_call_options');
+            $options->struct_size = FFI::sizeof($options);
+            $options->idempotent = self::tri($idempotent);
+            $options->raw_body = self::tri($raw);
+            $st = $ffi->$with($handle, $method, $path, $body, $len, FFI::addr($options), FFI::addr($status), FFI::addr($out), FFI::addr($err));
+        }
+        if ($st !== 0) {
+            self::raise($st, $err);
+        }
+        return new Response((int) $status->cdata, self::takeString($out));
+    }
+
+    /** A b2c_call_options field: null 0 (default), true 1, false 2. */
+    private static function tri(?bool $v): int
+    {
+        return $v === null ? 0 : ($v ? 1 : 2);
+    }
+
+    /**
+     * $value for a NUL-terminated `const char *` parameter: a PHP string holding a NUL byte
+     * would reach C cut short at it (a method "GET\0..." read as "GET", a path or a secret
+     * shortened), so it throws InvalidArgumentException (code INVALID_ARGUMENT) instead.
+     */
+    public static function cString(string $value, string $what): string
+    {
+        if (str_contains($value, "\0")) {
+            throw new InvalidArgumentException("$what contains a NUL byte", Status::INVALID_ARGUMENT->value);
+        }
+        return $value;
+    }
+
     /** Copy an owned `char *` into a PHP string and free it with b2c_string_free. */
     public static function takeString(CData $ptr): string
     {

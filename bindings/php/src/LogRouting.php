@@ -9,7 +9,8 @@ use FFI\CData;
 
 /**
  * @internal Log routing from libb2c to PSR-3 loggers: the process-wide logger
- * (B2c::setLogger), the handles' own (Client::setLogger, B2binpay::setLogger), and the
+ * (B2c::setLogger), the handles' own (Client::setLogger, B2binpay::setLogger,
+ * Crm::setLogger), and the
  * removal of every callback at request shutdown: log callbacks, and the token stores set
  * from PHP (Client::setTokenStore, B2binpay::setTokenStore), on plain handles and on
  * shared ones (SharedNative: the callbacks of a shared native object, which outlives the

@@ -7,9 +7,10 @@ namespace B2c;
 use FFI\CData;
 
 /**
- * One native handle owned by a PHP object (Client, Key, B2binpay): freed exactly once, by
- * close() or the destructor (after its own log callback and token store are removed, see
- * SharedHandle::releaseCallbacks()). For a handle from Client::shared() / B2binpay::shared()
+ * One native handle owned by a PHP object (Client, Key, B2binpay, Crm): freed exactly once,
+ * by close() or the destructor (after its own log callback and token store are removed, see
+ * SharedHandle::releaseCallbacks(), Crm::releaseCallbacks()). For a handle from
+ * Client::shared() / B2binpay::shared()
  * that releases this handle only: the shared native object lives on.
  * The class names its free function in FREE_FUNCTION and itself in KIND.
  */

@@ -5,8 +5,10 @@ declare(strict_types=1);
 namespace B2c;
 
 /**
- * RetailCRM (Simla) simple connection: register tokens, the JSON answers, module edit.
- * JSON arguments may be given as a string (sent as it is) or as an array (json_encode'd).
+ * RetailCRM (Simla) simple connection: register tokens, the JSON answers, module edit, the
+ * register step (handleRegister(), and registerAccount() for a module serving many
+ * accounts). JSON arguments may be given as a string (sent as it is) or as an array
+ * (json_encode'd).
  */
 final class RetailCrm
 {
@@ -79,6 +81,42 @@ final class RetailCrm
             self::json($module),
             $httpConfig === null ? null : self::json($httpConfig),
         );
+    }
+
+    /**
+     * The register step for a module that serves many CRM accounts: as handleRegister()
+     * (parse the form, verify register[token] first: a wrong token gets an error answer
+     * and no outgoing call; then the module edit), with the account's own module fields
+     * ($account: a JSON object laid over $module's top-level fields, e.g. ['clientId' =>
+     * 'acct-42', 'accountUrl' => 'https://module.example/acct/42']; null or [] for none),
+     * and everything the module must store for the account: a Registration (registered,
+     * answer (send it back with HTTP 200 whatever it says), systemUrl, apiKey (only when
+     * registered: a secret, store it), error, fieldErrors (the system's `errors` map)).
+     *
+     * Module or account JSON that is invalid or not an object throws
+     * InvalidArgumentException; a refusal by the system is not an exception (registered
+     * false, with error and fieldErrors).
+     *
+     * @param string|array<string, mixed> $module
+     * @param string|array<string, mixed>|null $account
+     * @param string|array<string, mixed>|null $httpConfig
+     */
+    public static function registerAccount(
+        string $secret,
+        string $formBody,
+        string|array $module,
+        string|array|null $account = null,
+        string|array|null $httpConfig = null,
+    ): Registration {
+        return Registration::fromJson(Library::callString(
+            'b2c_retailcrm_register_account',
+            Library::cString($secret, 'secret'),
+            $formBody,
+            strlen($formBody),
+            Library::cString(self::json($module), 'module'),
+            $account === null ? null : Library::cString($account === [] ? '{}' : self::json($account), 'account'),
+            $httpConfig === null ? null : Library::cString(self::json($httpConfig), 'httpConfig'),
+        ));
     }
 
     private static function json(string|array $value): string

@@ -5,8 +5,8 @@ declare(strict_types=1);
 namespace B2c;
 
 /**
- * Statistics of one handle since its creation (Client::stats(), B2binpay::stats()): the
- * JSON of b2c_client_stats / b2c_b2binpay_stats as fields. A key the library does not send
+ * Statistics of one handle since its creation (Client::stats(), B2binpay::stats(),
+ * Crm::stats()): the JSON of b2c_client_stats / b2c_b2binpay_stats / b2c_crm_stats as fields. A key the library does not send
  * (an older library) reads 0; keys this binding does not know (a newer library) are
  * ignored here and kept in $json.
  */
@@ -48,7 +48,8 @@ final class Stats
     public readonly int $storeErrors;
     /**
      * Per endpoint: B2COPY authexternalcrm, refreshtoken, processext; B2BINPAY token,
-     * token_refresh (only the endpoints called are present).
+     * token_refresh; `call` for the generic calls (Client::call(), B2binpay::call()) and
+     * every call of a Crm (only the endpoints called are present).
      *
      * @var array<string, Latency>
      */
@@ -60,7 +61,7 @@ final class Stats
     {
     }
 
-    /** Parse the JSON of b2c_client_stats / b2c_b2binpay_stats. */
+    /** Parse the JSON of b2c_client_stats / b2c_b2binpay_stats / b2c_crm_stats. */
     public static function fromJson(string $json): self
     {
         try {

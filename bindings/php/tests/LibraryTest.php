@@ -64,6 +64,13 @@ final class LibraryTest extends TestCase
             }
             $this->assertStringContainsString("$fn", $src, "$fn is not wrapped by any class in bindings/php/src");
         }
+        // The structs with fields the binding builds or reads (b2c_call_options, b2c_token_store,
+        // b2c_log_params): each one is used by name.
+        preg_match_all('/typedef struct \{.*?\}\s*(b2c_\w+);/s', self::header(), $m);
+        $this->assertContains('b2c_call_options', $m[1]);
+        foreach ($m[1] as $struct) {
+            $this->assertMatchesRegularExpression("/\\b$struct\\b/", $src, "the struct $struct is not used by any class in bindings/php/src");
+        }
     }
 
     public function testEveryStatusHasAnExceptionFamily(): void

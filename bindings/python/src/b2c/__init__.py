@@ -6,8 +6,13 @@
         result = client.fee_process("123456", "wd-1", wait=30)
         print(result.status)          # FeeStatus.SUCCESS
 
-Other protocols: b2c.CrmOpenApi (request signing, webhooks), b2c.B2binpay (tokens,
-callbacks), b2c.RetailCrm (simple connection).
+Other protocols: b2c.Crm (signed CRM Open API calls), b2c.CrmOpenApi (request signing,
+webhooks), b2c.B2binpay (tokens, callbacks), b2c.RetailCrm (simple connection, many
+accounts: register_account -> b2c.Registration).
+
+Generic calls: ``client.call(method, path, body)`` (and the same on B2binpay and Crm) returns
+a ``b2c.Response`` (status, body bytes, .text, .json()) for every final HTTP answer;
+``client.access_token()`` gives the B2COPY token to another HTTP stack.
 
 The native library is located on first use: the B2C_LIBRARY environment variable, else
 the copy bundled with this package (b2c/libb2c.so, in the platform wheel), else the
@@ -26,8 +31,9 @@ configuration for a file store).
 """
 
 from ._b2binpay import AccessToken, B2binpay, B2binpayCounters
-from ._crm import CrmOpenApi
-from ._retailcrm import RetailCrm
+from ._crm import Crm, CrmOpenApi
+from ._retailcrm import Registration, RetailCrm
+from ._response import Response
 from ._b2copy import Client, FeeResult, Key, ProgressCallback, mint_jwt, sign_payload, version
 from ._errors import (
     AuthError,
@@ -67,11 +73,14 @@ __all__ = [
     "ProgressCallback",
     "Status",
     "mint_jwt",
+    "Crm",
     "CrmOpenApi",
+    "Response",
     "B2binpay",
     "AccessToken",
     "B2binpayCounters",
     "RetailCrm",
+    "Registration",
     "Stats",
     "Latency",
     "TokenStore",

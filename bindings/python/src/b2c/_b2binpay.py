@@ -11,6 +11,7 @@ from ._calls import call_verify, cstr, merge_config, take_string
 from ._errors import ClosedError, Status, make_error
 from ._handle import Handle, Managed
 from ._log import LevelLike, LoggerLike, set_handle_logger
+from ._response import Body, Response, handle_call
 from ._shared import canonical_json, open_shared
 from ._stats import Stats, handle_stats
 from ._store import TokenStore, set_handle_store
@@ -99,6 +100,15 @@ class B2binpay(Managed):
         suspicious = ctypes.c_int32(0)
         self._call("b2c_b2binpay_access_token", ctypes.byref(out), ctypes.byref(suspicious))
         return AccessToken(take_string(out), bool(suspicious.value))
+
+    def call(self, method: str, path: str, body: Body = None, *, idempotent: Optional[bool] = None) -> Response:
+        """Any other B2BINPAY API request (payouts, deposits, wallets): ``method`` on ``path``
+        (relative to base_url, with an optional query), ``body`` (bytes or str) sent as
+        JSON:API (``application/vnd.api+json``) when not empty, with ``Authorization: Bearer``
+        and the token rules of access_token(); a 401 renews the access token once and sends
+        again (a second 401 raises AuthError, UNAUTHORIZED). Every final HTTP answer is a
+        b2c.Response whatever its status; retries and ``idempotent`` as ``Client.call``."""
+        return handle_call(self._handle(), "b2c_b2binpay_call", method, path, body, idempotent)
 
     def counters(self) -> B2binpayCounters:
         """Logins, refreshes and suspicious refresh-token rejections since creation (the

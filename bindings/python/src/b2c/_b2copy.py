@@ -18,6 +18,7 @@ from ._errors import FeeError, FeeStatus, InvalidArgumentError, Status, StillPen
 from ._calls import as_bytes, cstr, merge_config, take_string
 from ._handle import Handle, Managed
 from ._log import LevelLike, LoggerLike, set_handle_logger
+from ._response import Body, Response, handle_call
 from ._shared import canonical_json, open_shared
 from ._stats import Stats, handle_stats
 from ._store import TokenStore, set_handle_store
@@ -356,6 +357,41 @@ class Client(Managed):
                 e.fee_status = FeeStatus(fee.value)
             raise e
         return FeeResult(FeeStatus(fee.value), account_login, request_id)
+
+    def call(self, method: str, path: str, body: Body = None, *, idempotent: Optional[bool] = None) -> Response:
+        """Any other B2COPY request: ``method`` (GET, POST, PUT, PATCH, DELETE) on ``path``
+        (relative to base_url: a single leading ``/``, an optional query, visible ASCII, no
+        ``#``, no ``.``/``..`` segments), ``body`` (bytes or str, sent as
+        ``application/json`` when not empty; None or empty: no body), with this client's
+        access token and its rules (renewed ahead of expiry; a 401 refreshes, a failed
+        refresh re-authenticates).
+
+        Every final HTTP answer is returned as a b2c.Response, a 404 or a 500 included.
+        Raises for what is not an answer: InvalidArgumentError (a bad method or path:
+        nothing is sent), NetworkError / TimeoutError, ProtocolError (a body over
+        max_response_bytes), AuthError (UNAUTHORIZED: a 401 on the renewed token).
+
+        Retries: GET, PUT, DELETE are retried on transport failures, 5xx and 429 within
+        call_deadline_ms; POST and PATCH only when the connection could not be made.
+        ``idempotent=True`` / ``False`` overrides that default."""
+        return handle_call(self._handle(), "b2c_client_call", method, path, body, idempotent)
+
+    def access_token(self) -> str:
+        """A valid B2COPY access token (renewed ahead of expiry as for fee_process), for
+        requests made with another HTTP stack (``Authorization: Bearer <token>``). It is a
+        bearer credential: never log it. After a 401 from such a request call
+        ``authenticate()``: the library cannot see that answer."""
+        lib = _native.lib()
+        h = self._handle()
+        ptr = h.acquire()
+        try:
+            out, err = ctypes.c_void_p(), ctypes.c_void_p()
+            st = lib.b2c_client_access_token(ptr, ctypes.byref(out), ctypes.byref(err))
+        finally:
+            h.release()
+        if st:
+            raise make_error(st, err)
+        return take_string(out)
 
     def set_logger(self, logger: Optional[LoggerLike], level: Optional[LevelLike] = None) -> None:
         """Route this client's log events to ``logger`` (a logging.Logger)

@@ -37,6 +37,7 @@ __all__ = [
     "STORE_SAVE_CB",
     "STORE_LOCK_CB",
     "STORE_UNLOCK_CB",
+    "CallOptions",
     "library_path",
     "SONAME",
 ]
@@ -107,6 +108,31 @@ class TokenStoreStruct(ctypes.Structure):
     ]
 
 
+class CallOptions(ctypes.Structure):
+    """``b2c_call_options``: options of the ``*_call_with`` functions. 0 in a field is its
+    default; ``idempotent`` 1 yes / 2 no; ``raw_body`` (CRM Open API only) 1 raw / 2 the JSON
+    normal form. ``struct_size`` must be ``sizeof(b2c_call_options)`` (fields are only ever
+    appended): ``CallOptions.new()`` sets it."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("idempotent", c_int32),
+        ("raw_body", c_int32),
+    ]
+
+    @classmethod
+    def new(cls, idempotent: int = 0, raw_body: int = 0) -> "CallOptions":
+        return cls(ctypes.sizeof(cls), idempotent, raw_body)
+
+
+# The arguments of b2c_{client,b2binpay,crm}_call: handle, method, path, body, body_len,
+# then (after the options of *_call_with) int32_t *out_http_status, char **out_body, err.
+_CALL_HEAD = [HANDLE, CSTR, CSTR, BYTES, c_size_t]
+_CALL_TAIL = [POINTER(c_int32), OUT_STRING, OUT_HANDLE]
+_CALL = _CALL_HEAD + _CALL_TAIL
+_CALL_WITH = _CALL_HEAD + [POINTER(CallOptions)] + _CALL_TAIL
+
+
 # ---- The ABI table: name -> (restype, argtypes) ----------------------------------------
 FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     # B2COPY client
@@ -115,6 +141,9 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     "b2c_client_free": (None, [HANDLE]),
     "b2c_authenticate": (STATUS, [HANDLE, OUT_HANDLE]),
     "b2c_client_mint_jwt": (STATUS, [HANDLE, OUT_STRING, OUT_HANDLE]),
+    "b2c_client_call": (STATUS, _CALL),
+    "b2c_client_call_with": (STATUS, _CALL_WITH),
+    "b2c_client_access_token": (STATUS, [HANDLE, OUT_STRING, OUT_HANDLE]),
     "b2c_fee_process": (
         STATUS,
         [HANDLE, CSTR, CSTR, c_uint32, PROGRESS_CB, c_void_p, POINTER(c_int32), OUT_HANDLE],
@@ -135,6 +164,13 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     "b2c_crm_sign_request": (STATUS, [CSTR, CSTR, BYTES, c_size_t, OUT_STRING, OUT_HANDLE]),
     "b2c_crm_verify_signature": (STATUS, [CSTR, BYTES, c_size_t, CSTR, OUT_HANDLE]),
     "b2c_webhook_verify": (STATUS, [BYTES, c_size_t, BYTES, c_size_t, CSTR, OUT_HANDLE]),
+    # CRM Open API handle (signed calls)
+    "b2c_crm_new": (STATUS, [CSTR, OUT_HANDLE, OUT_HANDLE]),
+    "b2c_crm_free": (None, [HANDLE]),
+    "b2c_crm_call": (STATUS, _CALL),
+    "b2c_crm_call_with": (STATUS, _CALL_WITH),
+    "b2c_crm_set_log_callback": (STATUS, [HANDLE, LOG_CB, c_void_p, c_int32, OUT_HANDLE]),
+    "b2c_crm_stats": (STATUS, [HANDLE, OUT_STRING, OUT_HANDLE]),
     # B2BINPAY
     "b2c_b2binpay_new": (STATUS, [CSTR, OUT_HANDLE, OUT_HANDLE]),
     "b2c_b2binpay_shared": (STATUS, [CSTR, OUT_HANDLE, OUT_HANDLE]),
@@ -146,6 +182,8 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
         STATUS,
         [HANDLE, POINTER(c_uint64), POINTER(c_uint64), POINTER(c_uint64)],
     ),
+    "b2c_b2binpay_call": (STATUS, _CALL),
+    "b2c_b2binpay_call_with": (STATUS, _CALL_WITH),
     "b2c_b2binpay_verify_callback": (STATUS, [CSTR, CSTR, CSTR, CSTR, CSTR, CSTR, CSTR, OUT_HANDLE]),
     # logs and statistics
     "b2c_set_log_callback": (STATUS, [LOG_CB, c_void_p, c_int32, OUT_HANDLE]),
@@ -168,6 +206,10 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     "b2c_retailcrm_handle_register": (
         STATUS,
         [CSTR, BYTES, c_size_t, CSTR, CSTR, OUT_STRING, OUT_HANDLE],
+    ),
+    "b2c_retailcrm_register_account": (
+        STATUS,
+        [CSTR, BYTES, c_size_t, CSTR, CSTR, CSTR, OUT_STRING, OUT_HANDLE],
     ),
     # errors, strings, misc
     "b2c_error_status": (STATUS, [HANDLE]),

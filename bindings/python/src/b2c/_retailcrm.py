@@ -2,11 +2,65 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence, Union
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from ._calls import as_bytes, call_status, call_string, call_verify, cstr, json_arg
 
 JsonArg = Union[str, Mapping[str, Any]]
+
+
+def _opt_str(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of ``RetailCrm.register_account``: what the module sends back and stores.
+
+    - ``registered``: the token was right and the system accepted the module edit;
+    - ``answer``: the JSON text to send back to RetailCRM with HTTP 200 (success with the
+      account's accountUrl, or ``{"success":false,"errorMsg":...}``), whatever happened;
+    - ``system_url``: the account's system URL from the form (None if the form had none);
+    - ``api_key``: the account's API key, only when registered. A SECRET: store it where
+      only the module can read it (the repr never shows it);
+    - ``error``: why it is not registered (None when registered);
+    - ``field_errors``: the system's ``errors`` map (field -> message) when its edit answer
+      carried one, else None.
+    """
+
+    registered: bool
+    answer: str
+    system_url: Optional[str] = None
+    api_key: Optional[str] = None
+    error: Optional[str] = None
+    field_errors: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_json(cls, text: str) -> "Registration":
+        """Parse the result JSON of ``b2c_retailcrm_register_account`` (unknown keys are
+        ignored)."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("register_account result is not a JSON object")
+        errors = data.get("field_errors")
+        answer = data.get("answer")
+        return cls(
+            registered=data.get("registered") is True,
+            answer=answer if isinstance(answer, str) else "",
+            system_url=_opt_str(data.get("system_url")),
+            api_key=_opt_str(data.get("api_key")),
+            error=_opt_str(data.get("error")),
+            field_errors=dict(errors) if isinstance(errors, dict) else None,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Registration(registered={self.registered!r}, system_url={self.system_url!r}, "
+            f"api_key={'<redacted>' if self.api_key is not None else None}, error={self.error!r}, "
+            f"field_errors={self.field_errors!r}, answer={self.answer!r})"
+        )
 
 
 class RetailCrm:
@@ -68,3 +122,31 @@ class RetailCrm:
             json_arg(module, "module"),
             None if http_config is None else json_arg(http_config, "http_config"),
         )
+
+    @staticmethod
+    def register_account(
+        secret: str,
+        form_body: Union[str, bytes],
+        module: JsonArg,
+        account: Optional[JsonArg] = None,
+        http_config: Optional[JsonArg] = None,
+    ) -> Registration:
+        """The register step of a module that serves many CRM accounts: as
+        ``handle_register``, with the account's own module fields (``account``: a JSON
+        object laid over ``module``'s top-level fields, e.g. ``{"clientId": "acct-42",
+        "accountUrl": "https://module.example/acct/42"}``; None for none), returning
+        everything the module must store as a b2c.Registration (send ``answer`` back with
+        HTTP 200 whatever it says; keep ``api_key`` when ``registered``). A wrong token is
+        not an exception (``registered`` False, no outgoing call); an invalid module or
+        account JSON (not an object) raises InvalidArgumentError."""
+        body = as_bytes(form_body, "form_body")
+        text = call_string(
+            "b2c_retailcrm_register_account",
+            cstr(secret, "secret"),
+            body,
+            len(body),
+            json_arg(module, "module"),
+            None if account is None else json_arg(account, "account"),
+            None if http_config is None else json_arg(http_config, "http_config"),
+        )
+        return Registration.from_json(text)

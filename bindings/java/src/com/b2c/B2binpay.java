@@ -79,6 +79,30 @@ public final class B2binpay extends NativeHandle {
         });
     }
 
+    /** {@link #call(String, String, byte[], Boolean)} without a body, with the method's retry default. */
+    public Response call(String method, String path) {
+        return call(method, path, null, null);
+    }
+
+    /** {@link #call(String, String, byte[], Boolean)} with the method's retry default. */
+    public Response call(String method, String path, byte[] body) {
+        return call(method, path, body, null);
+    }
+
+    /**
+     * Any other B2BINPAY API request (payouts, deposits, wallets): {@code method} on
+     * {@code path} (relative to base_url, e.g. {@code /api/v3/wallet/?page=1}), {@code body}
+     * sent as JSON:API ({@code application/vnd.api+json}) when not null or empty, with the
+     * access token of {@link #accessToken()}'s rules; a 401 renews it once and sends again (a
+     * second 401 is an {@link AuthException} UNAUTHORIZED). Every final HTTP answer is a
+     * {@link Response}; {@code idempotent} as in {@link Client#call(String, String, byte[], Boolean)}.
+     */
+    public Response call(String method, String path, byte[] body, Boolean idempotent) {
+        B2cLibrary lib = Ffi.lib();
+        return Calls.call(this, lib::b2c_b2binpay_call, lib::b2c_b2binpay_call_with, method, path, body, idempotent,
+            null);
+    }
+
     /** This native handle's log callback and stores (shared by every handle of a shared one). */
     private final HandleState state;
 

@@ -125,6 +125,33 @@ public interface B2cLibrary extends Library {
     }
 
     /**
+     * {@code b2c_call_options}: passed by reference to the {@code *_call_with} functions (null
+     * for every default). {@code idempotent}: 0 the method's default, 1 idempotent, 2 not;
+     * {@code raw_body} (CRM Open API only): 0 the handle's setting, 1 raw, 2 the JSON normal
+     * form. Fields are only ever appended; {@code struct_size} is this layout's size.
+     */
+    @Structure.FieldOrder({"struct_size", "idempotent", "raw_body"})
+    final class CallOptions extends Structure {
+        public SizeT struct_size;
+        public int idempotent;
+        public int raw_body;
+
+        public CallOptions() {
+            super();
+            this.struct_size = new SizeT(size());
+        }
+
+        /** Options with {@code struct_size} set to this layout's size. */
+        public CallOptions(int idempotent, int rawBody) {
+            super();
+            this.idempotent = idempotent;
+            this.raw_body = rawBody;
+            this.struct_size = new SizeT(size());
+            write();
+        }
+    }
+
+    /**
      * The process-wide instance (loaded on first use, see the class comment). Throws
      * {@link UnsatisfiedLinkError} naming every place tried when libb2c cannot be found, or
      * naming {@code B2C_LIBRARY} and its value when that is set but not a loadable file.
@@ -201,7 +228,40 @@ public interface B2cLibrary extends Library {
     /** {@code store == null} detaches; the struct is copied, its callbacks are kept. */
     int b2c_client_set_token_store(Pointer client, TokenStoreStruct store, PointerByReference err);
 
+    /** Any other B2COPY request; every final HTTP answer is 0 with {@code *outHttpStatus} and
+     * {@code *outBody} (a library-owned NUL-terminated string). {@code body} may be null with
+     * length 0. */
+    int b2c_client_call(Pointer client, String method, String path, byte[] body, SizeT bodyLen,
+                        IntByReference outHttpStatus, PointerByReference outBody, PointerByReference err);
+
+    /** {@link #b2c_client_call} with options ({@code options} may be null). */
+    int b2c_client_call_with(Pointer client, String method, String path, byte[] body, SizeT bodyLen,
+                             CallOptions options, IntByReference outHttpStatus, PointerByReference outBody,
+                             PointerByReference err);
+
+    /** A valid access token for the caller's own B2COPY requests (free it: it is zeroed). */
+    int b2c_client_access_token(Pointer client, PointerByReference outToken, PointerByReference err);
+
     // ---- CRM Open API ---------------------------------------------------------------------
+    /** A CRM Open API handle: {@code {"base_url", "api_key"}} + deadline_ms, raw_body,
+     * transport keys. Free with {@link #b2c_crm_free}. */
+    int b2c_crm_new(String configJson, PointerByReference out, PointerByReference err);
+
+    void b2c_crm_free(Pointer crm);
+
+    /** A signed CRM Open API call (JSON bodies sent in their normal form unless raw). */
+    int b2c_crm_call(Pointer crm, String method, String path, byte[] body, SizeT bodyLen,
+                     IntByReference outHttpStatus, PointerByReference outBody, PointerByReference err);
+
+    int b2c_crm_call_with(Pointer crm, String method, String path, byte[] body, SizeT bodyLen,
+                          CallOptions options, IntByReference outHttpStatus, PointerByReference outBody,
+                          PointerByReference err);
+
+    int b2c_crm_set_log_callback(Pointer crm, LogCallback callback, Pointer userdata, int maxLevel,
+                                 PointerByReference err);
+
+    int b2c_crm_stats(Pointer crm, PointerByReference outJson, PointerByReference err);
+
     int b2c_crm_sign_request(String apiKey, String method, byte[] body, SizeT bodyLen,
                              PointerByReference outSignature, PointerByReference err);
 
@@ -239,6 +299,14 @@ public interface B2cLibrary extends Library {
 
     int b2c_b2binpay_set_token_store(Pointer handle, TokenStoreStruct store, PointerByReference err);
 
+    /** Any other B2BINPAY API request (as {@link #b2c_client_call}). */
+    int b2c_b2binpay_call(Pointer handle, String method, String path, byte[] body, SizeT bodyLen,
+                          IntByReference outHttpStatus, PointerByReference outBody, PointerByReference err);
+
+    int b2c_b2binpay_call_with(Pointer handle, String method, String path, byte[] body, SizeT bodyLen,
+                               CallOptions options, IntByReference outHttpStatus, PointerByReference outBody,
+                               PointerByReference err);
+
     // ---- RetailCRM ------------------------------------------------------------------------
     int b2c_retailcrm_token(String secret, String apiKey, PointerByReference outToken,
                             PointerByReference err);
@@ -259,4 +327,10 @@ public interface B2cLibrary extends Library {
     int b2c_retailcrm_handle_register(String secret, byte[] formBody, SizeT formLen, String moduleJson,
                                       String httpConfigJson, PointerByReference outAnswerJson,
                                       PointerByReference err);
+
+    /** The register step for one of many accounts: {@code accountJson} (may be null) laid over
+     * {@code moduleJson}'s top-level fields; {@code *outResultJson} is the result object. */
+    int b2c_retailcrm_register_account(String secret, byte[] formBody, SizeT formLen, String moduleJson,
+                                       String accountJson, String httpConfigJson,
+                                       PointerByReference outResultJson, PointerByReference err);
 }

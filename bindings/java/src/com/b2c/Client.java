@@ -102,6 +102,54 @@ public final class Client extends NativeHandle {
         });
     }
 
+    /** {@link #call(String, String, byte[], Boolean)} without a body, with the method's retry default. */
+    public Response call(String method, String path) {
+        return call(method, path, null, null);
+    }
+
+    /** {@link #call(String, String, byte[], Boolean)} with the method's retry default. */
+    public Response call(String method, String path, byte[] body) {
+        return call(method, path, body, null);
+    }
+
+    /**
+     * Any other B2COPY request, with this client's access token (renewed ahead of expiry; a
+     * 401 refreshes, a failed refresh authenticates again, a 401 on the renewed token is an
+     * {@link AuthException} UNAUTHORIZED).
+     *
+     * @param method     GET, POST, PUT, PATCH or DELETE
+     * @param path       relative to base_url, starting with a single {@code /}, with an optional
+     *                   query; visible ASCII, no {@code #}, no {@code .}/{@code ..} segments
+     * @param body       sent as {@code application/json} when not null or empty
+     * @param idempotent null: the method's default (GET, PUT, DELETE are retried on transport
+     *                   failures, 5xx and 429 within call_deadline_ms; POST and PATCH only when
+     *                   the connection could not be made); true/false overrides it
+     * @return every final HTTP answer, whatever its status (a 404 is a response)
+     * @throws InvalidArgumentException a bad method or path (nothing was sent)
+     * @throws NetworkException         network, TLS; {@link TimeoutException} the deadline
+     * @throws ProtocolException        an answer over max_response_bytes
+     * @throws AuthException            401 after refresh and re-authentication
+     */
+    public Response call(String method, String path, byte[] body, Boolean idempotent) {
+        B2cLibrary lib = Ffi.lib();
+        return Calls.call(this, lib::b2c_client_call, lib::b2c_client_call_with, method, path, body, idempotent, null);
+    }
+
+    /**
+     * A valid access token (renewed ahead of expiry as for fee calls) for B2COPY requests made
+     * with another HTTP stack ({@code Authorization: Bearer <token>}). It is a bearer
+     * credential: never log it. After a 401 from such a request call {@link #authenticate()}:
+     * the library cannot see that answer.
+     */
+    public String accessToken() {
+        return use(p -> {
+            PointerByReference out = new PointerByReference();
+            PointerByReference err = new PointerByReference();
+            Ffi.check(Ffi.lib().b2c_client_access_token(p, out, err), err);
+            return Ffi.take(out);
+        });
+    }
+
     /** This native client's log callback and stores (shared by every handle of a shared client). */
     private final HandleState state;
 

@@ -71,6 +71,25 @@ final class Ffi {
         }
     }
 
+    /** The bytes of a library-owned NUL-terminated string in {@code out} (without the NUL),
+     * freed with b2c_string_free. */
+    static byte[] takeBytes(PointerByReference out) {
+        Pointer p = out.getValue();
+        if (p == null) {
+            throw new InternalException(Status.PANIC.code(), "library returned NULL string", 0);
+        }
+        try {
+            long n = p.indexOf(0, (byte) 0);
+            if (n < 0 || n > Integer.MAX_VALUE - 8) {
+                throw new InternalException(Status.PANIC.code(), "library string too long", 0);
+            }
+            return p.getByteArray(0, (int) n);
+        } finally {
+            lib().b2c_string_free(p);
+            out.setValue(null);
+        }
+    }
+
     /** Decodes a NUL-terminated UTF-8 string (JNA's getString(0, "UTF-8") does the same). */
     static String utf8(Pointer p) {
         if (p == null) {

@@ -81,4 +81,41 @@ public final class RetailCrm {
     public static String handleRegister(String secret, String formBody, String moduleJson, String httpConfigJson) {
         return handleRegister(secret, formBody.getBytes(StandardCharsets.UTF_8), moduleJson, httpConfigJson);
     }
+
+    /**
+     * The register step for a module that serves many CRM accounts: as
+     * {@link #handleRegister(String, byte[], String, String)} (the token is verified first: a
+     * wrong one gets an error answer and no outgoing call), with the account's own module
+     * fields laid over {@code moduleJson}'s top-level fields, and everything the module must
+     * store for the account.
+     *
+     * @param accountJson    null, or a JSON object such as
+     *                       {@code {"clientId": "acct-42", "accountUrl": "https://module.example/acct/42"}}
+     * @param httpConfigJson null (defaults), or transport keys and {@code deadline_ms}
+     * @throws InvalidArgumentException module or account JSON that is not valid
+     */
+    public static Registration registerAccount(String secret, byte[] formBody, String moduleJson, String accountJson,
+                                               String httpConfigJson) {
+        Objects.requireNonNull(secret, "secret");
+        Objects.requireNonNull(formBody, "formBody");
+        Objects.requireNonNull(moduleJson, "moduleJson");
+        PointerByReference out = new PointerByReference();
+        PointerByReference err = new PointerByReference();
+        Ffi.check(Ffi.lib().b2c_retailcrm_register_account(secret, formBody, new B2cLibrary.SizeT(formBody.length),
+            moduleJson, accountJson, httpConfigJson, out, err), err);
+        return Registration.fromLibrary(Ffi.take(out));
+    }
+
+    /** {@link #registerAccount(String, byte[], String, String, String)} with a form body given as text (UTF-8). */
+    public static Registration registerAccount(String secret, String formBody, String moduleJson, String accountJson,
+                                               String httpConfigJson) {
+        Objects.requireNonNull(formBody, "formBody");
+        return registerAccount(secret, formBody.getBytes(StandardCharsets.UTF_8), moduleJson, accountJson,
+            httpConfigJson);
+    }
+
+    /** {@link #registerAccount(String, byte[], String, String, String)} with the default HTTP configuration. */
+    public static Registration registerAccount(String secret, String formBody, String moduleJson, String accountJson) {
+        return registerAccount(secret, formBody, moduleJson, accountJson, null);
+    }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.b2c.B2cLibrary;
+import com.sun.jna.Structure;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -54,7 +55,8 @@ class ExportsTest {
         }
         assertTrue(functions.size() >= 45, "parsed only " + functions.size() + " functions: " + functions);
         assertTrue(functions.contains("b2c_client_shared") && functions.contains("b2c_shared_clear")
-            && functions.contains("b2c_b2binpay_set_token_store"), "the parser sees the newest ones: " + functions);
+            && functions.contains("b2c_b2binpay_set_token_store") && functions.contains("b2c_crm_call_with")
+            && functions.contains("b2c_retailcrm_register_account"), "the parser sees the newest ones: " + functions);
         TreeSet<String> declared = new TreeSet<>();
         for (Method x : B2cLibrary.class.getDeclaredMethods()) {
             declared.add(x.getName());
@@ -66,6 +68,27 @@ class ExportsTest {
             }
         }
         assertEquals(List.of(), missing, "functions of " + headerPath() + " B2cLibrary does not declare");
+    }
+
+    /** B2cLibrary.CallOptions has the fields of the header's b2c_call_options, in order, with
+     * the matching types (size_t: SizeT, int32_t: int). */
+    @Test
+    void callOptionsStructIsTheHeaders() throws Exception {
+        Matcher block = Pattern.compile("(?s)typedef struct \\{([^{}]*)\\}\\s*b2c_call_options\\s*;").matcher(header());
+        assertTrue(block.find(), "no b2c_call_options in the header");
+        Matcher f = Pattern.compile("([a-z0-9_]+)\\s+([a-z_][a-z0-9_]*)\\s*;").matcher(block.group(1));
+        List<String> want = new ArrayList<>();
+        while (f.find()) {
+            want.add(f.group(2) + ":" + f.group(1));
+        }
+        assertTrue(want.size() >= 3, "parsed " + want);
+        List<String> got = new ArrayList<>();
+        for (String name : B2cLibrary.CallOptions.class.getAnnotation(Structure.FieldOrder.class).value()) {
+            Class<?> t = B2cLibrary.CallOptions.class.getField(name).getType();
+            String c = t == B2cLibrary.SizeT.class ? "size_t" : t == int.class ? "int32_t" : t.getName();
+            got.add(name + ":" + c);
+        }
+        assertEquals(want, got, "b2c_call_options");
     }
 
     @Test
