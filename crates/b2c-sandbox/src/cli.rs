@@ -23,8 +23,8 @@ Profiles:
                              b2copy_jwt_fractional_time, b2copy_content_type_not_json,
                              b2copy_camel_case_field, b2copy_unknown_field,
                              undocumented_endpoint, b2binpay_no_trailing_slash,
-                             crm_signature_normalized, crm_signature_uppercase_hex,
-                             retailcrm_api_key_param
+                             crm_signature_normalized, crm_signature_php_normalized,
+                             crm_signature_uppercase_hex, retailcrm_api_key_param
   --strict                 refuse every leniency (only what the docs show)
 
   --port N                 listen port (default 8080; 0 = ephemeral)

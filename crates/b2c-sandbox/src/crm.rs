@@ -6,8 +6,9 @@
 //!   HMAC-SHA256(key = API key, msg = body)>` (else 403 `invalid_signature`). The signature
 //!   is checked over the raw body bytes; the lenient profile also accepts one over
 //!   `JSON.stringify(JSON.parse(body))`, what the vendor's JavaScript/TypeScript samples
-//!   sign (leniency `crm_signature_normalized`), and uppercase hex digits
-//!   (`crm_signature_uppercase_hex`);
+//!   sign (leniency `crm_signature_normalized`), one over `json_encode(json_decode(body))`,
+//!   what its PHP sample means to sign (`crm_signature_php_normalized`), and uppercase hex
+//!   digits (`crm_signature_uppercase_hex`);
 //! - anything else is answered 200 with an echo of the request.
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 
 use super::jsnorm::js_normalize;
+use super::phpnorm::php_normalize;
 use super::profile::Leniencies;
 use super::server::{HttpReply, HttpRequest};
 use super::util::{ct_eq, hex_lower, hmac_sha256};
@@ -63,7 +65,10 @@ pub fn signature(api_key: &str, body: &[u8]) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Signed {
     Raw,
+    /// Over `JSON.stringify(JSON.parse(body))`.
     Normalized,
+    /// Over `json_encode(json_decode(body))`.
+    PhpNormalized,
 }
 
 impl CrmEmulator {
@@ -105,7 +110,8 @@ impl CrmEmulator {
     }
 
     /// Which bytes `header` signs under `key`, if it matches: the raw body, else (lenient)
-    /// its `JSON.stringify` normal form. Uppercase hex needs the lenient profile.
+    /// its `JSON.stringify` or its PHP `json_encode` normal form. Uppercase hex needs the
+    /// lenient profile.
     fn check_signature(&self, key: &str, body: &[u8], header: &str) -> Option<Signed> {
         let hex = header.strip_prefix(SIGNATURE_PREFIX)?;
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -125,17 +131,28 @@ impl CrmEmulator {
         } else if self.leniencies.is_strict() {
             return None;
         } else {
-            let normal = js_normalize(body)?;
-            if normal == body || !matches(&normal) {
+            let differs = |normal: &Option<Vec<u8>>| {
+                normal.as_deref().is_some_and(|n| n != body && matches(n))
+            };
+            if differs(&js_normalize(body)) {
+                Signed::Normalized
+            } else if differs(&php_normalize(body)) {
+                Signed::PhpNormalized
+            } else {
                 return None;
             }
-            Signed::Normalized
         };
         if upper {
             self.leniencies.allow("crm_signature_uppercase_hex");
         }
-        if signed == Signed::Normalized {
-            self.leniencies.allow("crm_signature_normalized");
+        match signed {
+            Signed::Normalized => {
+                self.leniencies.allow("crm_signature_normalized");
+            }
+            Signed::PhpNormalized => {
+                self.leniencies.allow("crm_signature_php_normalized");
+            }
+            Signed::Raw => {}
         }
         Some(signed)
     }
@@ -187,6 +204,7 @@ impl CrmEmulator {
             answer["signed"] = json!(match s {
                 Signed::Raw => "raw",
                 Signed::Normalized => "normalized",
+                Signed::PhpNormalized => "php_normalized",
             });
         }
         Some(HttpReply::json(200, &answer))
@@ -236,6 +254,9 @@ mod tests {
     /// ... over JSON.stringify(JSON.parse(body)) = {"name":"Jürgen","amount":1.5}
     const SIG_NORMALIZED: &str =
         "sha256=b451d2011b8348bc27304474d0985cc87a1328c10e864b2e6f841e2faa2f541e";
+    /// PHP: hash_hmac('sha256', json_encode(json_decode($body)), 'sandbox-api-key'), over
+    /// {"name":"J\u00fcrgen","amount":1.5}
+    const SIG_PHP: &str = "sha256=8ae661f526859bb127f88502bdfe094bf79efcb1b37b3677023fb2f09b5e813e";
 
     #[test]
     fn signature_fixed_vectors() {
@@ -244,6 +265,55 @@ mod tests {
             signature(KEY, "{\"name\":\"J\u{fc}rgen\",\"amount\":1.5}".as_bytes()),
             SIG_NORMALIZED
         );
+        assert_eq!(
+            signature(KEY, br#"{"name":"J\u00fcrgen","amount":1.5}"#),
+            SIG_PHP
+        );
+    }
+
+    #[test]
+    fn php_normalized_signature_is_a_leniency() {
+        let lenient = emulator(false);
+        let headers = [("key", KEY), ("signature", SIG_PHP)];
+        let r = lenient.route(&req("POST", &headers, BODY)).unwrap();
+        assert_eq!(r.status(), Some(200));
+        let HttpReply::Response { body, .. } = r else {
+            panic!()
+        };
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["signed"], "php_normalized");
+        assert_eq!(
+            lenient.leniencies().count("crm_signature_php_normalized"),
+            1
+        );
+        assert_eq!(lenient.leniencies().count("crm_signature_normalized"), 0);
+        // A slash: the PHP form escapes it, so only that reading matches.
+        let body = br#"{"callback": "https://crm.example/hook"}"#;
+        let php_form = br#"{"callback":"https:\/\/crm.example\/hook"}"#;
+        let sig = signature(KEY, php_form);
+        let r = lenient
+            .route(&req("POST", &[("key", KEY), ("signature", &sig)], body))
+            .unwrap();
+        assert_eq!(r.status(), Some(200));
+        assert_eq!(
+            lenient.leniencies().count("crm_signature_php_normalized"),
+            2
+        );
+        // The strict profile takes the raw body only.
+        let strict = emulator(true);
+        assert_eq!(
+            strict.route(&req("POST", &headers, BODY)).unwrap().status(),
+            Some(403)
+        );
+        // A signature over the PHP form of another body does not pass.
+        let r = lenient
+            .route(&req(
+                "POST",
+                &headers,
+                br#"{"name": "J\u00fcrgen", "amount":1.51}"#,
+            ))
+            .unwrap();
+        assert_eq!(r.status(), Some(403));
     }
 
     fn emulator(strict: bool) -> CrmEmulator {

@@ -13,13 +13,20 @@
 //!   exponent from 1e21 and below 1e-6), non-finite ones as `null`, `-0` as `0`.
 //!
 //! Checked against Node.js output in the tests (fixed vectors).
+//!
+//! The parsed tree keeps object keys in insertion order and, for an integer literal, the
+//! value it has as a 64-bit integer: what PHP's `json_decode` keeps (see `phpnorm`).
 
-enum Js {
+pub(crate) enum Js {
     Null,
     Bool(bool),
-    Num(f64),
+    /// The literal as a double, and as an i64 when it is an integer literal (no fraction or
+    /// exponent) that fits.
+    Num(f64, Option<i64>),
+    /// UTF-16 code units (a lone surrogate escape is kept).
     Str(Vec<u16>),
     Arr(Vec<Js>),
+    /// Keys in insertion order; a duplicate key keeps its first position, the last value.
     Obj(Vec<(Vec<u16>, Js)>),
 }
 
@@ -29,25 +36,44 @@ const MAX_DEPTH: usize = 256;
 /// The bytes `JSON.stringify(JSON.parse(text))` gives for `body` (UTF-8), or `None` if
 /// `JSON.parse` would throw (or the body is not UTF-8 or too deep).
 pub fn js_normalize(body: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(body).ok()?;
-    let mut p = Parser {
-        s: text.as_bytes(),
-        i: 0,
-    };
-    p.ws();
-    let v = p.value(0)?;
-    p.ws();
-    if p.i != p.s.len() {
-        return None;
-    }
+    let v = parse(body)?;
     let mut out = Vec::with_capacity(body.len());
     write(&v, &mut out);
     Some(out)
 }
 
+/// Parse `body` as RFC 8259 JSON (UTF-8), or `None` if it is not (or is too deep).
+pub(crate) fn parse(body: &[u8]) -> Option<Js> {
+    parse_noting(body).map(|(v, _)| v)
+}
+
+/// What the text held that the tree may no longer show (a value a duplicate key replaced).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Seen {
+    /// A string (value or key) with an unpaired surrogate escape.
+    pub lone_surrogate: bool,
+    /// An object key starting with U+0000.
+    pub nul_led_key: bool,
+}
+
+/// [`parse`], also telling what it saw anywhere in the text.
+pub(crate) fn parse_noting(body: &[u8]) -> Option<(Js, Seen)> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+        seen: Seen::default(),
+    };
+    p.ws();
+    let v = p.value(0)?;
+    p.ws();
+    (p.i == p.s.len()).then_some((v, p.seen))
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    seen: Seen,
 }
 
 impl Parser<'_> {
@@ -107,6 +133,9 @@ impl Parser<'_> {
                         return None;
                     }
                     let k = self.string()?;
+                    if k.first() == Some(&0) {
+                        self.seen.nul_led_key = true;
+                    }
                     self.ws();
                     if !self.eat(b":") {
                         return None;
@@ -119,7 +148,7 @@ impl Parser<'_> {
                     }
                     self.ws();
                     if self.eat(b"}") {
-                        return Some(Js::Obj(order_keys(props)));
+                        return Some(Js::Obj(props));
                     }
                     if !self.eat(b",") {
                         return None;
@@ -161,8 +190,13 @@ impl Parser<'_> {
             }
         }
         let text = std::str::from_utf8(&self.s[start..self.i]).ok()?;
+        let int = if text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+            None
+        } else {
+            text.parse::<i64>().ok()
+        };
         // Correctly rounded like ECMAScript's StringToNumber; overflow gives infinity.
-        text.parse::<f64>().ok().map(Js::Num)
+        text.parse::<f64>().ok().map(|x| Js::Num(x, int))
     }
 
     /// A string literal as UTF-16 code units (lone surrogate escapes kept).
@@ -174,6 +208,9 @@ impl Parser<'_> {
             match b {
                 b'"' => {
                     self.i += 1;
+                    if char::decode_utf16(out.iter().copied()).any(|r| r.is_err()) {
+                        self.seen.lone_surrogate = true;
+                    }
                     return Some(out);
                 }
                 b'\\' => {
@@ -231,10 +268,9 @@ fn array_index(k: &[u16]) -> Option<u32> {
 }
 
 /// Integer-index keys first (ascending), then the others in insertion order.
-fn order_keys(props: Vec<(Vec<u16>, Js)>) -> Vec<(Vec<u16>, Js)> {
-    let (mut idx, other): (Vec<_>, Vec<_>) = props
-        .into_iter()
-        .partition(|(k, _)| array_index(k).is_some());
+fn order_keys(props: &[(Vec<u16>, Js)]) -> Vec<&(Vec<u16>, Js)> {
+    let (mut idx, other): (Vec<_>, Vec<_>) =
+        props.iter().partition(|(k, _)| array_index(k).is_some());
     idx.sort_by_key(|(k, _)| array_index(k));
     idx.extend(other);
     idx
@@ -245,7 +281,7 @@ fn write(v: &Js, out: &mut Vec<u8>) {
         Js::Null => out.extend_from_slice(b"null"),
         Js::Bool(true) => out.extend_from_slice(b"true"),
         Js::Bool(false) => out.extend_from_slice(b"false"),
-        Js::Num(n) => out.extend_from_slice(number_to_string(*n).as_bytes()),
+        Js::Num(n, _) => out.extend_from_slice(number_to_string(*n).as_bytes()),
         Js::Str(s) => write_string(s, out),
         Js::Arr(items) => {
             out.push(b'[');
@@ -259,7 +295,7 @@ fn write(v: &Js, out: &mut Vec<u8>) {
         }
         Js::Obj(props) => {
             out.push(b'{');
-            for (i, (k, it)) in props.iter().enumerate() {
+            for (i, (k, it)) in order_keys(props).into_iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }

@@ -32,6 +32,7 @@ pub mod control;
 pub mod crm;
 pub mod faults;
 mod jsnorm;
+mod phpnorm;
 pub mod profile;
 pub mod retailcrm;
 pub mod server;

@@ -63,6 +63,10 @@ pub const LENIENCIES: &[(&str, &str)] = &[
         "CRM Open API signature over JSON.stringify(JSON.parse(body)) instead of the raw body (the vendor's JavaScript/TypeScript samples)",
     ),
     (
+        "crm_signature_php_normalized",
+        "CRM Open API signature over json_encode(json_decode(body)) instead of the raw body (the vendor's PHP sample: slashes and non-ASCII escaped)",
+    ),
+    (
         "crm_signature_uppercase_hex",
         "CRM Open API signature with uppercase hex digits",
     ),
