@@ -623,6 +623,38 @@ final class ProtocolsTest extends TestCase
         $this->assertCounters(['requests' => 3, 'ok' => 1, 'invalid_signature' => 2] + $zero, self::delta($before, self::stats('crm')));
     }
 
+    /**
+     * The vendor's PHP sample, as it means to sign: hash_hmac over json_encode of the decoded
+     * body (as printed it encodes the PSR-7 stream object, always "{}"). With a URL and a
+     * non-ASCII name, that form differs from the raw body and from JSON.stringify's; the
+     * lenient sandbox accepts it as crm_signature_php_normalized.
+     */
+    public function testCrmVendorPhpSampleSignatureIsAcceptedAsALeniency(): void
+    {
+        $generate_signature = static function (string $body): string { // the sample, fixed
+            $signature = hash_hmac('sha256', json_encode(json_decode($body)), self::API_KEY);
+            return 'sha256=' . $signature;
+        };
+        $body = '{"name": "Jürgen", "callback": "https://crm.example/hooks/1", "amount": "10.00"}';
+        $ct = ['content-type' => 'application/json'];
+        $count = static fn (string $n): int => self::$sandbox->control('stats')['leniencies'][$n] ?? 0;
+        [$php, $js] = [$count('crm_signature_php_normalized'), $count('crm_signature_normalized')];
+        $sig = $generate_signature($body);
+        $this->assertNotSame(CrmOpenApi::signRequest(self::API_KEY, 'POST', $body), $sig);
+        [$status, $answer] = self::crmPost($body, $ct + ['key' => self::API_KEY, 'signature' => $sig]);
+        $this->assertSame(200, $status);
+        $this->assertSame('php_normalized', $answer['signed']);
+        $this->assertSame($php + 1, $count('crm_signature_php_normalized'));
+        $this->assertSame($js, $count('crm_signature_normalized'));
+        // The sample as printed (json_encode of a stream object is "{}") proves nothing about
+        // the body, and is refused.
+        [$status] = self::crmPost($body, $ct + ['key' => self::API_KEY, 'signature' => 'sha256=' . hash_hmac('sha256', '{}', self::API_KEY)]);
+        $this->assertSame(403, $status);
+        // A PHP signature over another body is refused.
+        [$status] = self::crmPost(str_replace('10.00', '99.00', $body), $ct + ['key' => self::API_KEY, 'signature' => $sig]);
+        $this->assertSame(403, $status);
+    }
+
     public function testCrmWebhookTamperingAndSignatureEdgeCases(): void
     {
         [$secret, $body] = ['whsec', '{"event":"deposit","amount":"10.00"}'];
