@@ -27,8 +27,13 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     if b.len() < 20 {
         return None;
     }
+    // Digits only (`u32::from_str` would also take a leading `+`).
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        std::str::from_utf8(b.get(r)?).ok()?.parse().ok()
+        let t = b.get(r)?;
+        if !t.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(t).ok()?.parse().ok()
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     if b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
@@ -94,15 +99,22 @@ pub fn parse_http_date(s: &str) -> Option<SystemTime> {
     if parts.len() != 5 || parts[4] != "GMT" {
         return None;
     }
-    let d: u32 = parts[0].parse().ok()?;
+    // Fixed widths (day 2 digits, year 4, each time field 2): nothing else is a date here,
+    // and the arithmetic below cannot overflow.
+    let digits = |t: &str, n: usize| -> Option<u32> {
+        (t.len() == n && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let d = digits(parts[0], 2)?;
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let m = MONTHS.iter().position(|x| *x == parts[1])? as u32 + 1;
-    let y: i64 = parts[2].parse().ok()?;
+    let y = i64::from(digits(parts[2], 4)?);
     let hms: Vec<u32> = parts[3]
         .split(':')
-        .map(|x| x.parse().ok())
+        .map(|x| digits(x, 2))
         .collect::<Option<Vec<u32>>>()?;
     if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || d == 0 || d > 31 {
         return None;
@@ -161,5 +173,19 @@ mod tests {
         assert!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").is_none());
         assert!(parse_http_date("06 Nov 1994").is_none());
         assert!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT").is_none());
+        // Found by fuzzing: a year of 13 digits overflowed the seconds arithmetic.
+        assert!(parse_http_date("Sun, 06 Nov 1994978113449 08:49:37 GMT").is_none());
+        assert!(parse_http_date("Sun, 6 Nov 1994 08:49:37 GMT").is_none());
+        assert!(parse_http_date("Sun, 06 Nov 1994 8:49:37 GMT").is_none());
+        assert!(parse_http_date("Sun, 06 Nov +994 08:49:37 GMT").is_none());
+        assert!(parse_http_date("Sun, 06 Nov 1994 08:49:+7 GMT").is_none());
+    }
+
+    #[test]
+    fn rfc3339_fields_are_digits_only() {
+        assert!(parse_rfc3339("+020-12-29T05:42:11Z").is_none());
+        assert!(parse_rfc3339("2020-+2-29T05:42:11Z").is_none());
+        assert!(parse_rfc3339("2020-12-29T05:42:11+0a:00").is_none());
+        assert!(parse_rfc3339("9999-12-31T23:59:60.999999999+00:00").is_some());
     }
 }
