@@ -64,8 +64,10 @@ fn key() -> &'static str {
 
 fn http_config() -> HttpConfig {
     HttpConfig {
-        read_timeout: Duration::from_millis(50),
-        connect_timeout: Duration::from_millis(50),
+        // Short: an answer that never completes costs one read timeout, and a call that keeps
+        // failing is retried only until its deadline (executions per second are the point).
+        read_timeout: Duration::from_millis(10),
+        connect_timeout: Duration::from_millis(20),
         max_response_bytes: 64 * 1024,
         ..HttpConfig::default()
     }
@@ -87,13 +89,13 @@ fuzz_target!(|data: &[u8]| {
         },
     );
     cfg.http = http_config();
-    cfg.call_deadline = Duration::from_millis(60);
+    cfg.call_deadline = Duration::from_millis(20);
     cfg.retry.base = Duration::from_millis(1);
     cfg.retry.max = Duration::from_millis(5);
     let client = Client::new(cfg, PrivateKey::from_pem(key()).unwrap()).unwrap();
     let _ = client.fee_process("123456", "fuzz-1", None, None);
     let mut b = B2binpayConfig::new(&base, "login", "password");
-    b.deadline = Duration::from_millis(60);
+    b.deadline = Duration::from_millis(20);
     let h = B2binpayClient::new(b, HttpClient::new(http_config()).unwrap()).unwrap();
     let _ = h.access_token();
 });
