@@ -507,10 +507,7 @@ class LoggingTest {
             c.setLogger(ownLogger, Level.FINE);
             fee(c, "j-unclosed-" + i);
         }
-        for (int i = 0; i < 5; i++) {
-            System.gc();
-            Thread.sleep(20);
-        }
+        TokenStoreTest.gc();
         try (LogCapture.Collector own = LogCapture.Collector.on(ownLogger); Client c = client()) {
             c.setLogger(ownLogger, Level.FINE);
             fee(c, "j-unclosed-last");

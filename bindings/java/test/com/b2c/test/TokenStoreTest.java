@@ -134,18 +134,17 @@ class TokenStoreTest {
         return com.b2c.Json.encode(m);
     }
 
-    static void gc() throws InterruptedException {
+    /** A few full collections (weak references are cleared by the collection itself). */
+    static void gc() {
         for (int i = 0; i < 3; i++) {
             System.gc();
-            Thread.sleep(10);
         }
     }
 
     /** True once {@code ref} was cleared (a few collections; false if it stays reachable). */
-    static boolean collected(WeakReference<?> ref) throws InterruptedException {
+    static boolean collected(WeakReference<?> ref) {
         for (int i = 0; i < 50 && ref.get() != null; i++) {
             System.gc();
-            Thread.sleep(10);
         }
         return ref.get() == null;
     }
