@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use super::calls::{b2c_call_options, options_arg, write_answer};
+use super::calls::{b2c_call_options, call_args, write_answer};
 use super::error::b2c_error;
 use super::guard::*;
 use super::log::{b2c_log_callback, set_handle_callback, stats_json};
@@ -274,12 +274,8 @@ pub unsafe extern "C" fn b2c_b2binpay_call_with(
 ) -> b2c_status {
     guard(err, || {
         let h = ref_arg(handle, "handle")?;
-        let method = str_arg(method, "method")?;
-        let path = str_arg(path, "path")?;
-        let body = bytes_arg(body.cast(), body_len, "body")?;
-        out_arg(out_body, "out_body")?;
-        let (idempotent, _) = options_arg(options)?;
-        let resp = h.inner.call(method, path, body, idempotent)?;
+        let a = call_args(method, path, body, body_len, options, out_body)?;
+        let resp = h.inner.call(a.method, a.path, a.body, a.idempotent)?;
         write_answer(resp, out_http_status, out_body)
     })
 }

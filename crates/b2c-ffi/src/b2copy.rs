@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::calls::{b2c_call_options, options_arg, write_answer};
+use super::calls::{b2c_call_options, call_args, write_answer};
 use super::error::b2c_error;
 use super::guard::*;
 use super::log::{b2c_log_callback, set_handle_callback, stats_json};
@@ -290,12 +290,8 @@ pub unsafe extern "C" fn b2c_client_call_with(
 ) -> b2c_status {
     guard(err, || {
         let client = ref_arg(client, "client")?;
-        let method = str_arg(method, "method")?;
-        let path = str_arg(path, "path")?;
-        let body = bytes_arg(body.cast(), body_len, "body")?;
-        out_arg(out_body, "out_body")?;
-        let (idempotent, _) = options_arg(options)?;
-        let resp = client.inner.call(method, path, body, idempotent)?;
+        let a = call_args(method, path, body, body_len, options, out_body)?;
+        let resp = client.inner.call(a.method, a.path, a.body, a.idempotent)?;
         write_answer(resp, out_http_status, out_body)
     })
 }

@@ -22,10 +22,43 @@ pub struct b2c_call_options {
     pub raw_body: i32,
 }
 
+/// The arguments every `*_call_with` function takes, checked and converted.
+pub(crate) struct CallArgs<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub body: &'a [u8],
+    /// The `idempotent` override.
+    pub idempotent: Option<bool>,
+    /// The `raw_body` override (CRM Open API only).
+    pub raw_body: Option<bool>,
+}
+
+/// Check and convert the arguments of a `*_call_with` function (`out_body` must not be
+/// NULL; `out_http_status` may be).
+pub(crate) unsafe fn call_args<'a>(
+    method: *const c_char,
+    path: *const c_char,
+    body: *const c_char,
+    body_len: usize,
+    options: *const b2c_call_options,
+    out_body: *mut *mut c_char,
+) -> Result<CallArgs<'a>, Fail> {
+    let method = str_arg(method, "method")?;
+    let path = str_arg(path, "path")?;
+    let body = bytes_arg(body.cast(), body_len, "body")?;
+    out_arg(out_body, "out_body")?;
+    let (idempotent, raw_body) = options_arg(options)?;
+    Ok(CallArgs {
+        method,
+        path,
+        body,
+        idempotent,
+        raw_body,
+    })
+}
+
 /// The options as the core takes them: (idempotent, raw_body) overrides.
-pub(crate) unsafe fn options_arg(
-    opts: *const b2c_call_options,
-) -> Result<(Option<bool>, Option<bool>), Fail> {
+unsafe fn options_arg(opts: *const b2c_call_options) -> Result<(Option<bool>, Option<bool>), Fail> {
     let Some(o) = opts.as_ref() else {
         return Ok((None, None));
     };

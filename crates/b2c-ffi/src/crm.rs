@@ -6,7 +6,7 @@
 
 use std::ffi::{c_char, c_void};
 
-use super::calls::{b2c_call_options, options_arg, write_answer};
+use super::calls::{b2c_call_options, call_args, write_answer};
 use super::error::b2c_error;
 use super::guard::*;
 use super::log::{b2c_log_callback, set_handle_callback, stats_json};
@@ -106,18 +106,14 @@ pub unsafe extern "C" fn b2c_crm_call_with(
 ) -> b2c_status {
     guard(err, || {
         let crm = ref_arg(crm, "crm")?;
-        let method = str_arg(method, "method")?;
-        let path = str_arg(path, "path")?;
-        let body = bytes_arg(body.cast(), body_len, "body")?;
-        out_arg(out_body, "out_body")?;
-        let (idempotent, raw_body) = options_arg(options)?;
+        let a = call_args(method, path, body, body_len, options, out_body)?;
         let resp = crm.inner.call(
-            method,
-            path,
-            body,
+            a.method,
+            a.path,
+            a.body,
             CrmCallOptions {
-                idempotent,
-                raw_body,
+                idempotent: a.idempotent,
+                raw_body: a.raw_body,
             },
         )?;
         write_answer(resp, out_http_status, out_body)
