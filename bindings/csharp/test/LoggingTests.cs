@@ -401,21 +401,13 @@ namespace B2c.Tests
         [TestFixtureSetUp]
         public void StartSandbox()
         {
-            dir = Support.TempDir("logging");
-            var pubPath = Path.Combine(dir, "pub.pem");
-            using (var key = Key.Generate())
-            {
-                File.WriteAllText(pubPath, key.PublicPem());
-                pem = key.PrivatePem();
-            }
-            sb = new Sandbox("--register \"kid1:42:" + pubPath + "\"");
+            sb = Support.StartSandbox("logging", out dir, out pem);
         }
 
         [TestFixtureTearDown]
         public void StopSandbox()
         {
-            if (sb != null) sb.Dispose();
-            try { Directory.Delete(dir, true); } catch (Exception) { }
+            Support.StopSandbox(sb, dir);
         }
 
         string Id() { return "cs-log-" + Interlocked.Increment(ref ids); }

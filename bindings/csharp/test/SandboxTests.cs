@@ -23,14 +23,7 @@ namespace B2c.Tests
         [TestFixtureSetUp]
         public void StartSandbox()
         {
-            dir = Support.TempDir("sandbox");
-            var pubPath = Path.Combine(dir, "pub.pem");
-            using (var key = Key.Generate())
-            {
-                File.WriteAllText(pubPath, key.PublicPem());
-                pem = key.PrivatePem();
-            }
-            sb = new Sandbox("--register \"kid1:42:" + pubPath + "\" --pending-polls 2 --error-login 999999");
+            sb = Support.StartSandbox("sandbox", out dir, out pem, " --pending-polls 2 --error-login 999999");
             Console.WriteLine("sandbox at " + sb.Url);
             c = new Client(Support.Cfg(sb.Url, pem));
         }
@@ -39,8 +32,7 @@ namespace B2c.Tests
         public void StopSandbox()
         {
             if (c != null) c.Dispose();
-            if (sb != null) sb.Dispose();
-            try { Directory.Delete(dir, true); } catch (Exception) { }
+            Support.StopSandbox(sb, dir);
         }
 
         [Test]
@@ -277,21 +269,13 @@ namespace B2c.Tests
         [TestFixtureSetUp]
         public void StartSandbox()
         {
-            dir = Support.TempDir("renewal");
-            var pubPath = Path.Combine(dir, "pub.pem");
-            using (var key = Key.Generate())
-            {
-                File.WriteAllText(pubPath, key.PublicPem());
-                pem = key.PrivatePem();
-            }
-            sb = new Sandbox("--register \"kid1:42:" + pubPath + "\"");
+            sb = Support.StartSandbox("renewal", out dir, out pem);
         }
 
         [TestFixtureTearDown]
         public void StopSandbox()
         {
-            if (sb != null) sb.Dispose();
-            try { Directory.Delete(dir, true); } catch (Exception) { }
+            Support.StopSandbox(sb, dir);
         }
 
         /// <summary>Every test leaves the sandbox's token lifetimes as they were.</summary>

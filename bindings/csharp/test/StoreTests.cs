@@ -120,21 +120,13 @@ namespace B2c.Tests
         [TestFixtureSetUp]
         public void StartSandbox()
         {
-            dir = Support.TempDir("store");
-            var pubPath = Path.Combine(dir, "pub.pem");
-            using (var key = Key.Generate())
-            {
-                File.WriteAllText(pubPath, key.PublicPem());
-                pem = key.PrivatePem();
-            }
-            sb = new Sandbox("--register \"kid1:42:" + pubPath + "\"");
+            sb = Support.StartSandbox("store", out dir, out pem);
         }
 
         [TestFixtureTearDown]
         public void StopSandbox()
         {
-            if (sb != null) sb.Dispose();
-            try { Directory.Delete(dir, true); } catch (Exception) { }
+            Support.StopSandbox(sb, dir);
         }
 
         [TearDown]

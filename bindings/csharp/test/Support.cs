@@ -19,6 +19,27 @@ namespace B2c.Tests
 {
     static class Support
     {
+        /// <summary>A fixture's sandbox: a fresh key pair in a new temporary directory, its
+        /// public key registered as kid1 for admin 42, plus <paramref name="extraArgs"/>.</summary>
+        internal static Sandbox StartSandbox(string name, out string dir, out string pem, string extraArgs = "")
+        {
+            dir = TempDir(name);
+            var pubPath = Path.Combine(dir, "pub.pem");
+            using (var key = Key.Generate())
+            {
+                File.WriteAllText(pubPath, key.PublicPem());
+                pem = key.PrivatePem();
+            }
+            return new Sandbox("--register \"kid1:42:" + pubPath + "\"" + extraArgs);
+        }
+
+        /// <summary>Stop a fixture's sandbox and remove its directory.</summary>
+        internal static void StopSandbox(Sandbox sb, string dir)
+        {
+            if (sb != null) sb.Dispose();
+            try { Directory.Delete(dir, true); } catch (Exception) { }
+        }
+
         /// <summary>The old counted runner's Expect: body must throw T (or a subclass); with a
         /// status, the B2cException's Status must be it and the message non-empty.</summary>
         internal static T Expect<T>(Status? status, string what, Action body) where T : Exception
