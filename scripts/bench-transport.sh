@@ -288,6 +288,9 @@ cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/n
 echo "b2c transport benchmark"
 echo "  machine:  ${cpu_model:-unknown CPU}, $(nproc) CPUs; $(uname -sr)"
 echo "  b2c:      $B2C_VERSION ($LIB)"
+lib_bytes=$(stat -L -c %s "$LIB")
+if [ "$lib_bytes" -le 4000000 ]; then size_verdict=MET; else size_verdict="NOT MET"; fi
+echo "  size:     $lib_bytes bytes (libb2c.so as built: stripped by the release profile); target <= 4 MB (4000000) — $size_verdict"
 echo "  nginx:    $(nginx -v 2>&1 | sed 's/^nginx version: //') (worker_processes 1, loopback, http + https)"
 echo "  libcurl:  $(pkg-config --modversion libcurl); $(openssl version | cut -d' ' -f1-2); gcc $(gcc -dumpfullversion)"
 echo "  wrk:      $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')"
